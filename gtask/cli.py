@@ -1,0 +1,44 @@
+"""The command line: registers commands and turns errors into messages and exit codes."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from . import render
+from .commands import check, edit, init, listing, new, setcmd, show
+from .errors import GtaskError
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-C", "directory", metavar="PATH", type=click.Path(file_okay=False),
+              help="Run as if gtask was started in PATH (as with git -C).")
+@click.version_option(package_name="gtask")
+def cli(directory: str | None) -> None:
+    """gtask: a git-native, plain-text task store for people and AI coding agents."""
+
+
+for command in (init.init, new.new, listing.list_tasks, show.show, setcmd.set_fields, edit.edit, check.check):
+    cli.add_command(command)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the CLI; one place maps exceptions to messages and exit codes (SPEC §4)."""
+    args = sys.argv[1:] if argv is None else argv
+    as_json = "--json" in args
+    try:
+        code = cli.main(args=args, prog_name="gtask", standalone_mode=False)
+    except GtaskError as exc:
+        render.error(exc, as_json)
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        render.err("gtask: aborted")
+        sys.exit(1)
+    except click.ClickException as exc:
+        if as_json:
+            render.error(GtaskError(exc.format_message()), True)
+        else:
+            exc.show()
+        sys.exit(2 if isinstance(exc, click.UsageError) else exc.exit_code)
+    sys.exit(code if isinstance(code, int) else 0)

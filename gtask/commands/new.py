@@ -1,0 +1,36 @@
+"""`gtask new`."""
+
+from __future__ import annotations
+
+import click
+
+from .. import render
+from ..model import STATUSES
+from .common import open_store
+
+
+@click.command()
+@click.argument("title")
+@click.option("--id", "task_id", help="Use this ID instead of one made from the title.")
+@click.option("--priority", type=click.IntRange(0, 4), help="0 is most urgent; default 2.")
+@click.option("--depends-on", "depends_on", multiple=True, metavar="REF", help="A task this one needs (repeatable).")
+@click.option("--label", "labels", multiple=True, help="A label (repeatable).")
+@click.option("--lane", help="Who may take the task (one of the configured lanes).")
+@click.option("--milestone", help="The milestone the task belongs to.")
+@click.option("--assignee", help="Who should do it (a wish, not a claim).")
+@click.option("--trigger", help="Why or when this becomes urgent.")
+@click.option("--step", "steps", multiple=True, help="A pre-decided step (repeatable).")
+@click.option("--risk", "risks", multiple=True, help="A known risk (repeatable).")
+@click.option("--status", type=click.Choice(STATUSES), help="Initial status (default todo).")
+@click.option("--commit", is_flag=True, help="Commit the new file (only that file) on the current branch.")
+@click.pass_context
+def new(ctx: click.Context, title: str, task_id: str | None, commit: bool, **fields: object) -> None:
+    """Create a task file and print its ID."""
+    store = open_store(ctx)
+    fields = {k: (list(v) if isinstance(v, tuple) else v) for k, v in fields.items()}
+    task = store.create(title, fields, task_id=task_id)
+    if commit:
+        from ..protocol import commit_task_change
+
+        commit_task_change(store, task.id, "new")
+    render.out(task.id)

@@ -1,0 +1,32 @@
+"""`gtask set`."""
+
+from __future__ import annotations
+
+import click
+
+from .. import render
+from .common import open_store
+
+
+@click.command("set")
+@click.argument("task_id", metavar="ID")
+@click.argument("assignments", nargs=-1, required=True, metavar="KEY=VALUE...")
+@click.option("--commit", is_flag=True, help="Commit the changed file (only that file) on the current branch.")
+@click.pass_context
+def set_fields(ctx: click.Context, task_id: str, assignments: tuple[str, ...], commit: bool) -> None:
+    """Edit fields: KEY=VALUE, KEY= (remove), LIST+=ITEM, LIST-=ITEM.
+
+    Lists take comma-separated values (depends_on=a,b) or YAML ([a, b]).
+    Only the lines that change are rewritten.
+    """
+    store = open_store(ctx)
+    if commit:
+        from ..protocol import ensure_clean
+
+        ensure_clean(store, store.resolve_id(task_id))
+    task = store.set_fields(task_id, list(assignments))
+    if commit:
+        from ..protocol import commit_task_change
+
+        commit_task_change(store, task.id, "edit")
+    render.out(task.id)

@@ -1,0 +1,85 @@
+"""`.tasks/config.yaml`: project name, integration branch, lease, lanes (SPEC §5)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import InvalidTask
+from .ids import PROJECT_PATTERN
+from .taskfile import decode, load_yaml
+
+DEFAULT_LANES = ("triage", "decision", "investigation", "autonomous")
+DEFAULT_LEASE = "2h"
+_DURATION = re.compile(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
+
+
+def parse_duration(text: str) -> int:
+    """Parse `2h`, `90m`, `1d12h`, `45s` into seconds; raise ValueError otherwise."""
+    match = _DURATION.fullmatch(str(text).strip())
+    if not text or not match or not any(match.groups()):
+        raise ValueError(f"{text!r} is not a duration like 2h, 90m or 1d")
+    days, hours, minutes, seconds = (int(g or 0) for g in match.groups())
+    return ((days * 24 + hours) * 60 + minutes) * 60 + seconds
+
+
+@dataclass
+class Config:
+    """The settings of one repository's task store."""
+
+    project: str
+    integration_branch: str | None = None
+    lease_seconds: int = 7200
+    lanes: tuple[str, ...] = DEFAULT_LANES
+    claim_push: bool = False
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+def load_config(path: Path, default_project: str, label: str) -> Config:
+    """Read config.yaml if it exists; a missing file gives the defaults."""
+    try:
+        raw_bytes = path.read_bytes()
+    except FileNotFoundError:
+        return Config(project=default_project)
+    except OSError as exc:
+        raise InvalidTask(f"cannot read config: {exc.strerror}", path=label) from exc
+    try:
+        data = load_yaml(decode(raw_bytes, label)) or {}
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        raise InvalidTask(f"YAML error: {exc.problem}", path=label, line=mark.line + 1 if mark else None) from None
+    if not isinstance(data, dict):
+        raise InvalidTask("config must be a mapping of keys to values", path=label)
+    return _build(data, default_project, label)
+
+
+def _build(data: dict[str, Any], default_project: str, label: str) -> Config:
+    project = str(data.get("project") or default_project)
+    if not PROJECT_PATTERN.fullmatch(project):
+        raise InvalidTask(f"project name {project!r} may use only letters, digits, '-', '_' and '.'", path=label)
+    try:
+        lease = parse_duration(str(data.get("lease", DEFAULT_LEASE)))
+    except ValueError as exc:
+        raise InvalidTask(f"lease: {exc}", path=label) from None
+    lanes = data.get("lanes", list(DEFAULT_LANES))
+    if not isinstance(lanes, list) or not all(isinstance(lane, str) for lane in lanes):
+        raise InvalidTask("lanes must be a list of names", path=label)
+    branch = data.get("integration_branch")
+    return Config(
+        project=project,
+        integration_branch=str(branch) if branch else None,
+        lease_seconds=lease,
+        lanes=tuple(lanes),
+        claim_push=bool(data.get("claim_push", False)),
+        raw=data,
+    )
+
+
+def default_project_name(folder_name: str) -> str:
+    """Make a valid project name from a folder name."""
+    name = re.sub(r"[^A-Za-z0-9._-]+", "-", folder_name).strip("-._") or "tasks"
+    return name[:64]

@@ -1,0 +1,203 @@
+"""Every call to git goes through this module, as argv lists, never a shell string.
+
+Git's failures become GitError sentences that say what to do.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import Conflict, GitError
+
+ZERO = "0" * 40
+_LOCK_WAIT_SECONDS = 5.0
+_HINTS = (
+    (re.compile(r"index\.lock': File exists"),
+     "another git process holds the index lock ({path}); wait for it to finish, "
+     "or remove the lock file if no git process is running"),
+    (re.compile(r"Please tell me who you are|empty ident name"),
+     "git does not know who you are; run: git config user.name 'Your Name' && "
+     "git config user.email you@example.com"),
+    (re.compile(r"not a git repository", re.I), "this is not a git repository (run 'git init' first)"),
+    (re.compile(r"cannot lock ref"), "another process is updating the same branch; try again"),
+)
+
+
+@dataclass(frozen=True)
+class Result:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def _explain(args: list[str], stderr: str) -> str:
+    for pattern, hint in _HINTS:
+        match = pattern.search(stderr)
+        if match:
+            lock = re.search(r"Unable to create '([^']+)'", stderr)
+            return hint.format(path=lock.group(1) if lock else "index.lock")
+    detail = stderr.strip().splitlines()[-1] if stderr.strip() else "no message"
+    return f"git {args[0]} failed: {detail}"
+
+
+class Git:
+    """One repository (or worktree) as seen by the `git` command."""
+
+    def __init__(self, top: Path, git_dir: Path, common_dir: Path) -> None:
+        self.top = top
+        self.git_dir = git_dir
+        self.common_dir = common_dir
+
+    @classmethod
+    def discover(cls, path: Path) -> "Git | None":
+        """Return the repository containing `path`, or None outside any repository."""
+        try:
+            out = subprocess.run(
+                ["git", "rev-parse", "--show-toplevel", "--absolute-git-dir", "--git-common-dir"],
+                cwd=path, capture_output=True, text=True, check=False,
+            )
+        except FileNotFoundError:
+            raise GitError("git is not installed or not on PATH") from None
+        if out.returncode != 0:
+            return None
+        top, git_dir, common = out.stdout.splitlines()[:3]
+        common_path = Path(common) if os.path.isabs(common) else (Path(path) / common).resolve()
+        return cls(Path(top), Path(git_dir), common_path)
+
+    # -- running ---------------------------------------------------------
+
+    def run(self, *args: str, input: str | None = None, env: dict[str, str] | None = None,
+            check: bool = True) -> Result:
+        """Run git in the repository; raise GitError with a useful sentence on failure."""
+        argv = ["git", *args]
+        full_env = {**os.environ, **env} if env else None
+        deadline = time.monotonic() + _LOCK_WAIT_SECONDS
+        while True:
+            proc = subprocess.run(argv, cwd=self.top, input=input, capture_output=True, text=True,
+                                  env=full_env, check=False, encoding="utf-8", errors="surrogateescape")
+            locked = proc.returncode != 0 and "index.lock': File exists" in proc.stderr
+            if not locked or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        if check and proc.returncode != 0:
+            raise GitError(_explain(list(args), proc.stderr))
+        return Result(proc.returncode, proc.stdout, proc.stderr)
+
+    def out(self, *args: str, **kwargs) -> str:
+        return self.run(*args, **kwargs).stdout.strip()
+
+    # -- refs ------------------------------------------------------------
+
+    def rev_parse(self, rev: str) -> str | None:
+        result = self.run("rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}", check=False)
+        return result.stdout.strip() or None
+
+    def head_commit(self) -> str | None:
+        return self.rev_parse("HEAD")
+
+    def current_branch(self) -> str | None:
+        """Return the checked-out branch name; None on a detached HEAD."""
+        result = self.run("symbolic-ref", "--quiet", "--short", "HEAD", check=False)
+        return result.stdout.strip() or None
+
+    def config_get(self, key: str) -> str | None:
+        result = self.run("config", "--get", key, check=False)
+        return result.stdout.strip() or None
+
+    def refs(self, patterns: Iterable[str] = ("refs/heads", "refs/remotes")) -> dict[str, str]:
+        """Map ref names to the commits they point at."""
+        out = self.out("for-each-ref", "--format=%(refname) %(objectname) %(objecttype)", *patterns)
+        refs = {}
+        for line in out.splitlines():
+            name, sha, kind = line.split(" ")
+            if kind == "commit" and not name.endswith("/HEAD"):
+                refs[name] = sha
+        return refs
+
+    def tree_names(self, revs: Iterable[str], folder: str) -> set[str]:
+        """Return the names in `folder` at each of `revs` (one git process for all)."""
+        wanted = sorted({f"{rev}:{folder}" for rev in revs})
+        if not wanted:
+            return set()
+        proc = subprocess.run(["git", "cat-file", "--batch"], cwd=self.top, capture_output=True,
+                              input="\n".join(wanted).encode() + b"\n", check=False)
+        names: set[str] = set()
+        data = proc.stdout
+        pos = 0
+        while pos < len(data):
+            end = data.index(b"\n", pos)
+            header = data[pos:end].split(b" ")
+            pos = end + 1
+            if len(header) != 3 or header[1] != b"tree":
+                if len(header) == 3:
+                    pos += int(header[2]) + 1
+                continue
+            size = int(header[2])
+            names.update(_tree_entry_names(data[pos : pos + size]))
+            pos += size + 1
+        return names
+
+    # -- state of files --------------------------------------------------
+
+    def path_is_dirty(self, rel_path: str) -> bool:
+        """Tell whether a path differs between HEAD, the index and the work tree."""
+        out = self.run("status", "--porcelain=v1", "-z", "--untracked-files=no", "--", rel_path).stdout
+        return bool(out.strip("\0"))
+
+    def is_tracked(self, rel_path: str) -> bool:
+        return bool(self.run("ls-files", "--", rel_path).stdout.strip())
+
+    # -- committing only our files ----------------------------------------
+
+    def commit_paths(self, paths: list[str], message: str) -> str:
+        """Commit the work-tree version of `paths` on HEAD, leaving all other staged and unstaged work alone.
+
+        The commit is built in a temporary index; the branch moves with a
+        compare-and-swap; then only these paths' entries of the real index are updated.
+        """
+        parent = self.head_commit()
+        fd, temp_index = tempfile.mkstemp(prefix="gtask-index-", dir=self.git_dir)
+        os.close(fd)
+        os.unlink(temp_index)
+        env = {"GIT_INDEX_FILE": temp_index}
+        try:
+            if parent:
+                self.run("read-tree", parent, env=env)
+            else:
+                self.run("read-tree", "--empty", env=env)
+            present = [p for p in paths if (self.top / p).exists()]
+            gone = [p for p in paths if p not in present]
+            if present:
+                self.run("update-index", "--add", "--", *present, env=env)
+            if gone:
+                self.run("update-index", "--force-remove", "--", *gone, env=env)
+            tree = self.out("write-tree", env=env)
+        finally:
+            if os.path.exists(temp_index):
+                os.unlink(temp_index)
+        parents = ["-p", parent] if parent else []
+        commit = self.out("commit-tree", tree, *parents, input=message)
+        result = self.run("update-ref", "-m", message.splitlines()[0], "HEAD", commit, parent or ZERO, check=False)
+        if result.returncode != 0:
+            raise Conflict("the branch moved while gtask was committing; nothing was committed, try again")
+        if present:
+            self.run("update-index", "--add", "--", *present)
+        if gone:
+            self.run("update-index", "--force-remove", "--", *gone)
+        return commit
+
+
+def _tree_entry_names(raw: bytes) -> Iterable[str]:
+    pos = 0
+    while pos < len(raw):
+        space = raw.index(b" ", pos)
+        nul = raw.index(b"\0", space)
+        yield raw[space + 1 : nul].decode("utf-8", "surrogateescape")
+        pos = nul + 21

@@ -1,0 +1,60 @@
+"""Commits that gtask makes: only its own task files, with the subject and trailers of SPEC §3."""
+
+from __future__ import annotations
+
+import os
+
+from .errors import GtaskError, UsageError
+from .gitops import Git
+from .store import Store
+
+
+def repo_of(store: Store) -> Git:
+    """Return the git repository of a store, or explain that there is none."""
+    if store.is_plain_folder:
+        raise UsageError("a plain folder of task files cannot be committed to")
+    git = Git.discover(store.root)
+    if git is None:
+        raise UsageError(f"{store.root} is not inside a git repository; run 'git init' first")
+    return git
+
+
+def agent_name(git: Git | None, explicit: str | None = None) -> str:
+    """Who acts: --agent, else GTASK_AGENT, else git user.name."""
+    name = explicit or os.environ.get("GTASK_AGENT") or (git.config_get("user.name") if git else None)
+    if not name:
+        raise UsageError("no agent name: pass --agent, set GTASK_AGENT, or set git user.name")
+    return name
+
+
+def message(action: str, task_id: str, agent: str, note: str | None = None,
+            trailers: dict[str, str] | None = None) -> str:
+    """Build a protocol commit message: subject, optional note, trailers."""
+    parts = [f"gtask: {action} {task_id}", ""]
+    if note:
+        parts += [note.strip(), ""]
+    parts += [f"Task: {task_id}", f"Task-Action: {action}", f"Agent: {agent}"]
+    parts += [f"{key}: {value}" for key, value in (trailers or {}).items()]
+    return "\n".join(parts) + "\n"
+
+
+def task_rel_path(store: Store, git: Git, task_id: str) -> str:
+    return store.path_of(task_id).resolve().relative_to(git.top.resolve()).as_posix()
+
+
+def ensure_clean(store: Store, task_id: str) -> None:
+    """Refuse to commit over uncommitted edits of the task file itself."""
+    git = repo_of(store)
+    rel = task_rel_path(store, git, task_id)
+    if git.is_tracked(rel) and git.path_is_dirty(rel):
+        raise GtaskError(f"{rel} has uncommitted changes; commit or discard them first (nothing was changed)",
+                         path=rel)
+
+
+def commit_task_change(store: Store, task_id: str, action: str, agent: str | None = None,
+                       note: str | None = None, trailers: dict[str, str] | None = None) -> str:
+    """Commit one task file as a protocol commit; return the commit id."""
+    git = repo_of(store)
+    who = agent_name(git, agent)
+    rel = task_rel_path(store, git, task_id)
+    return git.commit_paths([rel], message(action, task_id, who, note, trailers))

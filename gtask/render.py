@@ -1,0 +1,123 @@
+"""All output: human tables and text, stable JSON, errors. Terminal-safe by construction."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+from collections.abc import Iterable, Sequence
+from typing import Any, TextIO
+
+import click
+
+from .errors import GtaskError, Problem
+
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+_STATE_COLOURS = {
+    "ready": "green", "claimed": "cyan", "in_progress": "cyan", "stale": "yellow",
+    "waiting": "yellow", "blocked": "red", "done": "bright_black", "canceled": "bright_black",
+    "landed": "bright_black", "proposed": "magenta", "missing": "red", "unverified": "red",
+}
+
+
+def safe(text: Any) -> str:
+    """Make text safe to print on a terminal: control characters are shown escaped, never sent raw."""
+    return _CONTROL.sub(lambda m: repr(m.group())[1:-1], str(text))
+
+
+def use_colour(stream: TextIO) -> bool:
+    return stream.isatty() and "NO_COLOR" not in os.environ
+
+
+def state_text(state: str, stream: TextIO | None = None) -> str:
+    stream = stream or sys.stdout
+    if use_colour(stream) and state in _STATE_COLOURS:
+        return click.style(state, fg=_STATE_COLOURS[state])
+    return state
+
+
+def out(text: str = "") -> None:
+    click.echo(text)
+
+
+def err(text: str) -> None:
+    click.echo(text, err=True)
+
+
+def emit_json(value: Any) -> None:
+    """Print one JSON document; C1 control characters are escaped too."""
+    text = json.dumps(value, ensure_ascii=False, indent=2)
+    click.echo(_CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", text))
+
+
+def table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    """Print rows in aligned columns; the last column is not padded."""
+    rows = [[safe(cell) for cell in row] for row in rows]
+    if not rows:
+        return
+    widths = [max(len(str(h)), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
+    out("  ".join(h.ljust(w) for h, w in zip(headers, widths)).rstrip())
+    for row in rows:
+        cells = [cell.ljust(w) for cell, w in zip(row, widths)]
+        out("  ".join(cells).rstrip())
+
+
+def problems(found: Sequence[Problem], as_json: bool, stream_err: bool = True) -> None:
+    """Report problems of files that were skipped or checked."""
+    for problem in found:
+        if as_json:
+            line = json.dumps({problem.severity: problem.to_json()}, ensure_ascii=False)
+        else:
+            line = safe(str(problem))
+        click.echo(line, err=stream_err)
+
+
+def error(exc: GtaskError, as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps(exc.to_json(), ensure_ascii=False), err=True)
+    else:
+        click.echo(f"gtask: error: {safe(str(exc))}", err=True)
+
+
+def task_rows(tasks: Sequence[Any], states: dict[str, str]) -> None:
+    """Print tasks as a table: ID, state, priority, title, and who holds it."""
+    rows = []
+    for task in tasks:
+        holder = task.claimed_by or task.assignee or ""
+        rows.append([task.id, state_text(states[task.id]), f"P{task.priority}", task.title, holder])
+    if not rows:
+        err("no tasks")
+        return
+    table(["ID", "STATE", "PRI", "TITLE", "WHO"], rows)
+
+
+def task_detail(task: Any, state: str, deps: list[dict], dependents: list[dict]) -> None:
+    """Print one task for a person to read."""
+    out(f"{safe(task.id)}: {safe(task.title)}")
+    facts = [f"state {state_text(state)}", f"status {task.status}", f"priority {task.priority}"]
+    for key in ("lane", "milestone", "assignee"):
+        if getattr(task, key):
+            facts.append(f"{key} {safe(getattr(task, key))}")
+    out("  " + " | ".join(facts))
+    if task.claimed_by:
+        out(f"  claimed by {safe(task.claimed_by)} on {safe(task.claim_branch or '?')} until {safe(task.lease_until or 'no lease')}")
+    if task.labels:
+        out(f"  labels: {safe(', '.join(task.labels))}")
+    if task.trigger:
+        out(f"  trigger: {safe(task.trigger)}")
+    for title, entries in (("depends on", deps), ("needed by", dependents)):
+        if entries:
+            out(f"{title}:")
+            for entry in entries:
+                out(f"  {safe(entry['ref']):<28} {state_text(entry['state'])}  {safe(entry['title'] or '')}".rstrip())
+    for title, items in (("steps", task.steps), ("risks", task.risks)):
+        if items:
+            out(f"{title}:")
+            for number, item in enumerate(items, 1):
+                out(f"  {number}. {safe(item)}")
+    if task.extra:
+        out("other keys: " + ", ".join(safe(k) for k in task.extra))
+    if task.body.strip():
+        out("")
+        out("\n".join(safe(line) for line in task.body.rstrip().splitlines()))

@@ -1,0 +1,341 @@
+"""A repository's `.tasks/` folder: find it, read tasks, write changes."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from . import schema, taskfile, writer
+from .config import Config, default_project_name, load_config
+from .errors import Conflict, InvalidTask, NotFound, Problem, UsageError
+from .fsutil import atomic_write, create_exclusive
+from .ids import Ref, id_problem, new_id
+from .model import KNOWN_KEYS, Task, local_states, now_utc, own_state
+
+TASKS_DIR = ".tasks"
+CONFIG_NAME = "config.yaml"
+
+
+@dataclass
+class Loaded:
+    """Every valid task of a store, and the problems of the files that are not."""
+
+    tasks: dict[str, Task] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.is_error]
+
+
+class Store:
+    """The task store of one repository (or a plain folder of task files, read-only)."""
+
+    def __init__(self, tasks_dir: Path, root: Path, *, is_plain_folder: bool = False) -> None:
+        self.tasks_dir = tasks_dir
+        self.root = root
+        self.is_plain_folder = is_plain_folder
+        self._config: Config | None = None
+
+    # -- finding a store -------------------------------------------------
+
+    @classmethod
+    def open(cls, path: str | Path = ".") -> "Store":
+        """Find the store for `path`: its `.tasks/`, a parent's, or `path` itself as a folder of tasks."""
+        start = Path(path).resolve()
+        if not start.is_dir():
+            raise NotFound(f"no such folder: {path}", path=str(path))
+        if (start / TASKS_DIR).is_dir():
+            return cls(start / TASKS_DIR, start)
+        if start.name == TASKS_DIR:
+            return cls(start, start.parent)
+        if _looks_like_task_folder(start):
+            return cls(start, start.parent, is_plain_folder=True)
+        for parent in start.parents:
+            if (parent / TASKS_DIR).is_dir():
+                return cls(parent / TASKS_DIR, parent)
+            if (parent / ".git").exists():
+                break
+        raise NotFound(f"no {TASKS_DIR}/ folder in {start} or above it; run 'gtask init' to create one")
+
+    @classmethod
+    def init(cls, path: str | Path = ".", project: str | None = None) -> tuple["Store", bool]:
+        """Create `.tasks/` and `config.yaml` at the repository top; return the store and whether it was new."""
+        root = Path(path).resolve()
+        top = _git_top(root) or root
+        tasks_dir = top / TASKS_DIR
+        created = not tasks_dir.exists()
+        tasks_dir.mkdir(exist_ok=True)
+        config_path = tasks_dir / CONFIG_NAME
+        if not config_path.exists():
+            name = project or default_project_name(top.name)
+            text = (
+                f"project: {name}\n"
+                "# integration_branch: main   # default: the remote's HEAD, else main, else master\n"
+                "lease: 2h\n"
+                "lanes: [triage, decision, investigation, autonomous]\n"
+            )
+            create_exclusive(config_path, text)
+            created = True
+        store = cls(tasks_dir, top)
+        if project and store.config.project != project:
+            raise Conflict(f"this store is already project {store.config.project!r}", path=store.label(config_path))
+        return store, created
+
+    # -- paths and config ------------------------------------------------
+
+    @property
+    def config(self) -> Config:
+        if self._config is None:
+            path = self.tasks_dir / CONFIG_NAME
+            default = self.root.name if not self.is_plain_folder else self.tasks_dir.name
+            self._config = load_config(path, default_project_name(default), self.label(path))
+        return self._config
+
+    @property
+    def project(self) -> str:
+        return self.config.project
+
+    def label(self, path: Path) -> str:
+        """Show a path relative to the repository top, as users and JSON see it."""
+        try:
+            return path.relative_to(self.root).as_posix()
+        except ValueError:
+            return str(path)
+
+    def path_of(self, task_id: str) -> Path:
+        return self.tasks_dir / f"{task_id}.md"
+
+    def file_names(self) -> list[str]:
+        """List the names of the `.md` files in the store, sorted."""
+        try:
+            return sorted(n for n in os.listdir(self.tasks_dir) if n.endswith(".md") and not n.startswith("."))
+        except FileNotFoundError:
+            raise NotFound(f"the task folder {self.tasks_dir} is gone") from None
+
+    def ids(self) -> list[str]:
+        """Return every task ID that has a file, valid or not."""
+        return [name[:-3] for name in self.file_names()]
+
+    def resolve_id(self, task_id: str) -> str:
+        """Return the stored spelling of an ID, matched case-insensitively; raise NotFound."""
+        problem = id_problem(task_id)
+        if problem:
+            raise NotFound(f"no task {task_id!r}: {problem}")
+        if self.path_of(task_id).is_file() or self.path_of(task_id).is_symlink():
+            exact = [task_id]
+        else:
+            exact = []
+        matches = exact or [i for i in self.ids() if i.lower() == task_id.lower()]
+        if not matches:
+            raise NotFound(f"no task {task_id!r} in {self.label(self.tasks_dir)}/")
+        return matches[0]
+
+    # -- reading ---------------------------------------------------------
+
+    def read_file(self, task_id: str) -> taskfile.TaskFile:
+        """Read and parse one task's file (no other file is read)."""
+        task_id = self.resolve_id(task_id)
+        path = self.path_of(task_id)
+        label = self.label(path)
+        if path.is_symlink():
+            raise InvalidTask("is a symbolic link; gtask does not follow links in the task folder", path=label)
+        clash = [i for i in self.ids() if i.lower() == task_id.lower() and i != task_id]
+        if clash:
+            raise InvalidTask(f"ID clashes with {clash[0]!r}: IDs are unique regardless of case", path=label)
+        return taskfile.read(path, label)
+
+    def get(self, task_id: str) -> Task:
+        """Return one valid task; raise NotFound or InvalidTask (with file and line)."""
+        tf = self.read_file(task_id)
+        task, problems = self._build(tf)
+        if task is None:
+            raise next(p for p in problems if p.is_error).as_error()
+        return task
+
+    def load(self) -> Loaded:
+        """Read every task file; broken ones become problems and do not stop the others."""
+        loaded = Loaded()
+        names = self.file_names()
+        seen: dict[str, str] = {}
+        clashing: set[str] = set()
+        for name in names:
+            key = name[:-3].lower()
+            if key in seen:
+                clashing.update({seen[key], name})
+            seen[key] = name
+        for name in names:
+            task_id = name[:-3]
+            path = self.tasks_dir / name
+            label = self.label(path)
+            problem = self._file_problem(task_id, path, label, clashing)
+            if problem:
+                loaded.problems.append(problem)
+                continue
+            try:
+                tf = taskfile.read(path, label)
+            except InvalidTask as exc:
+                loaded.problems.append(Problem("error", exc.message, exc.path, exc.line))
+                continue
+            task, problems = self._build(tf)
+            loaded.problems.extend(problems)
+            if task is not None:
+                loaded.tasks[task_id] = task
+        return loaded
+
+    def _file_problem(self, task_id: str, path: Path, label: str, clashing: set[str]) -> Problem | None:
+        if path.is_symlink():
+            return Problem("error", "is a symbolic link; gtask does not follow links in the task folder", label)
+        if not path.is_file():
+            return Problem("error", "is not a regular file", label)
+        problem = id_problem(task_id)
+        if problem:
+            return Problem("error", f"bad file name: {problem}", label)
+        if path.name in clashing:
+            others = sorted(n for n in clashing if n.lower() == path.name.lower() and n != path.name)
+            return Problem("error", f"ID clashes with {others[0][:-3]!r}: IDs are unique regardless of case", label)
+        return None
+
+    def _build(self, tf: taskfile.TaskFile) -> tuple[Task | None, list[Problem]]:
+        task_id = Path(tf.label).name[:-3]
+        return schema.build_task(tf, task_id, self.project, tf.label)
+
+    def states(self, tasks: dict[str, Task]) -> dict[str, str]:
+        """Derive each task's state (SPEC §2) from this repository's files."""
+        return local_states(tasks, self.project, now_utc())
+
+    def state_of(self, task: Task) -> str:
+        """Derive one task's state, reading only its dependencies' files."""
+        finished = True
+        for text in task.depends_on:
+            ref = Ref.parse(text)
+            try:
+                finished = finished and ref.is_local(self.project) and self.get(ref.id).is_finished
+            except (NotFound, InvalidTask):
+                finished = False
+        return own_state(task, finished, now_utc())
+
+    def dependents_of(self, task_id: str) -> list[Task]:
+        """Find the tasks that depend on `task_id`, parsing only files that mention it."""
+        needle = task_id.lower().encode()
+        found = []
+        for name in self.file_names():
+            path = self.tasks_dir / name
+            if name[:-3].lower() == task_id.lower() or path.is_symlink():
+                continue
+            try:
+                if needle not in path.read_bytes().lower():
+                    continue
+                task = self.get(name[:-3])
+            except (OSError, InvalidTask, NotFound):
+                continue
+            refs = [Ref.parse(d) for d in task.depends_on]
+            if any(r.is_local(self.project) and r.id.lower() == task_id.lower() for r in refs):
+                found.append(task)
+        return found
+
+    # -- writing ---------------------------------------------------------
+
+    def _require_writable(self) -> None:
+        if self.is_plain_folder:
+            raise UsageError(f"{self.label(self.tasks_dir)} is a plain folder of task files, open read-only")
+
+    def create(self, title: str, fields: dict[str, Any], task_id: str | None = None,
+               taken: Callable[[str], bool] | None = None, body: str = "") -> Task:
+        """Write a new task file; derive the ID from the title unless one is given."""
+        self._require_writable()
+        existing = {i.lower() for i in self.ids()}
+        if task_id is not None:
+            problem = id_problem(task_id)
+            if problem:
+                raise UsageError(problem)
+            if task_id.lower() in existing or (taken and taken(task_id)):
+                raise Conflict(f"task ID {task_id!r} is taken")
+        else:
+            task_id = new_id(title, lambda c: c.lower() in existing or bool(taken and taken(c)))
+        data = {"title": title, **{k: v for k, v in fields.items() if v not in (None, [], "")}}
+        if "status" not in data:
+            data["status"] = "todo"
+        ordered = {k: data[k] for k in KNOWN_KEYS if k in data}
+        ordered.update({k: v for k, v in data.items() if k not in ordered})
+        text = render_new(ordered) + body
+        path = self.path_of(task_id)
+        tf = taskfile.parse(text, self.label(path))
+        task, problems = self._build(tf)
+        if task is None:
+            raise next(p for p in problems if p.is_error).as_error()
+        self.check_dependencies(task_id, task.depends_on)
+        try:
+            create_exclusive(path, text)
+        except FileExistsError:
+            raise Conflict(f"task ID {task_id!r} is taken", path=self.label(path)) from None
+        return task
+
+    def update(self, task_id: str, changes: dict[str, Any]) -> Task:
+        """Apply changes to one task by editing only the lines that must change."""
+        self._require_writable()
+        tf = self.read_file(task_id)
+        before, problems = self._build(tf)
+        if before is None:
+            raise next(p for p in problems if p.is_error).as_error()
+        text = writer.apply_changes(tf, changes)
+        after_tf = taskfile.parse(text, tf.label)
+        after, problems = self._build(after_tf)
+        if after is None:
+            error = next(p for p in problems if p.is_error)
+            raise UsageError(error.message, path=error.path, line=error.line)
+        if after.depends_on != before.depends_on:
+            added = [d for d in after.depends_on if d not in before.depends_on]
+            self.check_dependencies(after.id, added)
+        if text != tf.text:
+            atomic_write(self.path_of(after.id), text)
+        return after
+
+    def set_fields(self, task_id: str, assignments: list[str]) -> Task:
+        """Apply `set` arguments (`KEY=VALUE`, `KEY+=ITEM`, `KEY-=ITEM`, `KEY=`) to one task."""
+        from .edits import parse_assignments
+
+        tf = self.read_file(task_id)
+        return self.update(task_id, parse_assignments(assignments, tf.data))
+
+    def check_dependencies(self, task_id: str, refs: list[str]) -> None:
+        """Refuse local dependencies that do not exist or that would close a cycle."""
+        local = [Ref.parse(r).id for r in refs if Ref.parse(r).is_local(self.project)]
+        if not local:
+            return
+        existing = {i.lower(): i for i in self.ids()}
+        for dep in local:
+            if dep.lower() not in existing:
+                raise NotFound(f"no task {dep!r} to depend on in {self.label(self.tasks_dir)}/")
+        from .graph import cycle_through
+
+        loaded = self.load()
+        cycle = cycle_through(loaded.tasks, task_id, [existing[d.lower()] for d in local], self.project)
+        if cycle:
+            raise Conflict(f"this dependency would create a cycle: {' -> '.join(cycle)}")
+
+
+def render_new(data: dict[str, Any]) -> str:
+    """Render the text of a new task file."""
+    lines = ["---\n"]
+    for key, value in data.items():
+        lines.extend(writer.render_key(key, value, "\n", "  "))
+    lines.append("---\n")
+    return "".join(lines)
+
+
+def _looks_like_task_folder(folder: Path) -> bool:
+    """A folder named like `.tasks-example`, or one holding a config.yaml outside any repository top."""
+    if (folder / ".git").exists():
+        return False
+    return folder.name.startswith(TASKS_DIR) or (folder / CONFIG_NAME).is_file()
+
+
+def _git_top(path: Path) -> Path | None:
+    for candidate in (path, *path.parents):
+        if (candidate / ".git").exists():
+            return candidate
+    return None
