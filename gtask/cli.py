@@ -8,7 +8,7 @@ import click
 
 from . import render
 from .commands import check, edit, init, listing, new, setcmd, show
-from .errors import GtaskError
+from .errors import GtaskError, UsageError
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -23,22 +23,26 @@ for command in (init.init, new.new, listing.list_tasks, show.show, setcmd.set_fi
     cli.add_command(command)
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Run the CLI; one place maps exceptions to messages and exit codes (SPEC §4)."""
-    args = sys.argv[1:] if argv is None else argv
+def run(args: list[str]) -> int:
+    """Run one command line and return its exit code; one place maps exceptions to exits (SPEC §4)."""
     as_json = "--json" in args
     try:
         code = cli.main(args=args, prog_name="gtask", standalone_mode=False)
     except GtaskError as exc:
         render.error(exc, as_json)
-        sys.exit(exc.exit_code)
+        return exc.exit_code
     except click.exceptions.Abort:
         render.err("gtask: aborted")
-        sys.exit(1)
+        return 1
     except click.ClickException as exc:
         if as_json:
-            render.error(GtaskError(exc.format_message()), True)
+            render.error(UsageError(exc.format_message()), True)
         else:
             exc.show()
-        sys.exit(2 if isinstance(exc, click.UsageError) else exc.exit_code)
-    sys.exit(code if isinstance(code, int) else 0)
+        return 2 if isinstance(exc, click.UsageError) else exc.exit_code
+    return code if isinstance(code, int) else 0
+
+
+def main() -> None:
+    """The console script."""
+    sys.exit(run(sys.argv[1:]))
