@@ -7,7 +7,7 @@ import sys
 import click
 
 from . import render
-from .commands import check, edit, init, listing, new, setcmd, show
+from .commands import check, edit, graphcmd, init, listing, new, plan, setcmd, show
 from .errors import GtaskError, UsageError
 
 
@@ -19,7 +19,10 @@ def cli(directory: str | None) -> None:
     """gtask: a git-native, plain-text task store for people and AI coding agents."""
 
 
-for command in (init.init, new.new, listing.list_tasks, show.show, setcmd.set_fields, edit.edit, check.check):
+for command in (
+    init.init, new.new, listing.list_tasks, show.show, setcmd.set_fields, edit.edit, check.check,
+    plan.ready, plan.next_task, plan.blocked, plan.order, graphcmd.graph,
+):
     cli.add_command(command)
 
 

@@ -11,7 +11,7 @@ import yaml
 
 from .errors import InvalidTask
 from .ids import PROJECT_PATTERN
-from .taskfile import decode, load_yaml
+from .taskfile import decode, load_yaml, yaml_error
 
 DEFAULT_LANES = ("triage", "decision", "investigation", "autonomous")
 DEFAULT_LEASE = "2h"
@@ -50,8 +50,8 @@ def load_config(path: Path, default_project: str, label: str) -> Config:
     try:
         data = load_yaml(decode(raw_bytes, label)) or {}
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        raise InvalidTask(f"YAML error: {exc.problem}", path=label, line=mark.line + 1 if mark else None) from None
+        message, line = yaml_error(exc, first_line=1)
+        raise InvalidTask(message, path=label, line=line) from None
     if not isinstance(data, dict):
         raise InvalidTask("config must be a mapping of keys to values", path=label)
     return _build(data, default_project, label)

@@ -12,7 +12,7 @@ from .model import LIST_KEYS
 from .taskfile import load_yaml
 from .writer import REMOVE
 
-_ASSIGNMENT = re.compile(r"(?P<key>[A-Za-z_][A-Za-z0-9_.-]*)\s*(?P<op>\+=|-=|=)(?P<value>.*)", re.S)
+_ASSIGNMENT = re.compile(r"(?P<key>[A-Za-z_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?)\s*(?P<op>\+=|-=|=)(?P<value>.*)", re.S)
 _SPLIT_KEYS = frozenset({"depends_on", "labels"})
 _INT_KEYS = frozenset({"priority"})
 

@@ -111,6 +111,14 @@ class Git:
         result = self.run("config", "--get", key, check=False)
         return result.stdout.strip() or None
 
+    def author_name(self) -> str | None:
+        """The name git would write as author (environment and config, as git resolves it)."""
+        result = self.run("var", "GIT_AUTHOR_IDENT", check=False)
+        if result.returncode != 0:
+            return None
+        name = result.stdout.rsplit("<", 1)[0].strip()
+        return name or None
+
     def refs(self, patterns: Iterable[str] = ("refs/heads", "refs/remotes")) -> dict[str, str]:
         """Map ref names to the commits they point at."""
         out = self.out("for-each-ref", "--format=%(refname) %(objectname) %(objecttype)", *patterns)
@@ -143,6 +151,19 @@ class Git:
             names.update(_tree_entry_names(data[pos : pos + size]))
             pos += size + 1
         return names
+
+    def first_added(self, folder: str) -> dict[str, float]:
+        """Map each file name ever added under `folder` (on HEAD's history) to when it was first added."""
+        out = self.run("log", "--diff-filter=A", "--format=%x00%ct", "--name-only", "--no-renames",
+                       "--", folder, check=False).stdout
+        added: dict[str, float] = {}
+        stamp = 0.0
+        for line in out.splitlines():
+            if line.startswith("\0"):
+                stamp = float(line[1:])
+            elif line:
+                added[line.rsplit("/", 1)[-1]] = stamp  # later lines are older: keep the oldest
+        return added
 
     # -- state of files --------------------------------------------------
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 
 from .errors import GtaskError, UsageError
+from .fsutil import atomic_write
 from .gitops import Git
+from .model import Task
 from .store import Store
 
 
@@ -21,7 +23,7 @@ def repo_of(store: Store) -> Git:
 
 def agent_name(git: Git | None, explicit: str | None = None) -> str:
     """Who acts: --agent, else GTASK_AGENT, else git user.name."""
-    name = explicit or os.environ.get("GTASK_AGENT") or (git.config_get("user.name") if git else None)
+    name = explicit or os.environ.get("GTASK_AGENT") or (git.author_name() if git else None)
     if not name:
         raise UsageError("no agent name: pass --agent, set GTASK_AGENT, or set git user.name")
     return name
@@ -58,3 +60,37 @@ def commit_task_change(store: Store, task_id: str, action: str, agent: str | Non
     who = agent_name(git, agent)
     rel = task_rel_path(store, git, task_id)
     return git.commit_paths([rel], message(action, task_id, who, note, trailers))
+
+
+def create_task(store: Store, title: str, fields: dict, task_id: str | None = None,
+                commit: bool = False, agent: str | None = None) -> Task:
+    """Create a task file, and with `commit` commit it; a failed commit removes the new file."""
+    if commit:
+        agent = agent_name(repo_of(store), agent)
+    task = store.create(title, fields, task_id=task_id)
+    if commit:
+        try:
+            commit_task_change(store, task.id, "new", agent)
+        except BaseException:
+            store.path_of(task.id).unlink()
+            raise
+    return task
+
+
+def set_task(store: Store, task_id: str, assignments: list[str], commit: bool = False,
+             agent: str | None = None) -> Task:
+    """Apply `set` edits, and with `commit` commit the file; a failed commit restores it."""
+    task_id = store.resolve_id(task_id)
+    if not commit:
+        return store.set_fields(task_id, assignments)
+    agent = agent_name(repo_of(store), agent)
+    ensure_clean(store, task_id)
+    path = store.path_of(task_id)
+    original = path.read_bytes()
+    task = store.set_fields(task_id, assignments)
+    try:
+        commit_task_change(store, task.id, "edit", agent)
+    except BaseException:
+        atomic_write(path, original.decode("utf-8"))
+        raise
+    return task

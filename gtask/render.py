@@ -121,3 +121,40 @@ def task_detail(task: Any, state: str, deps: list[dict], dependents: list[dict])
     if task.body.strip():
         out("")
         out("\n".join(safe(line) for line in task.body.rstrip().splitlines()))
+
+
+def explain_score(task: Any, score: Any, runners_up: list[tuple[str, Any]]) -> None:
+    """Print why a task ranks first: its score's parts, and the next candidates'."""
+    out(f"  priority {score.priority} (0 is most urgent)")
+    out(f"  unblocks {score.unblocks_direct} task(s) directly, {score.unblocks_total} in all")
+    out(f"  age: {'added ' + _when(score.added) if score.added else 'unknown (not committed)'}")
+    for task_id, other in runners_up:
+        out(f"  then {safe(task_id)}: priority {other.priority}, unblocks {other.unblocks_total}")
+
+
+def _when(stamp: float) -> str:
+    from datetime import datetime, timezone
+
+    return datetime.fromtimestamp(stamp, timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def blocked_list(entries: list[dict]) -> None:
+    if not entries:
+        err("nothing is waiting")
+    for entry in entries:
+        task = entry["task"]
+        out(f"{safe(task.id)}  {safe(task.title)}")
+        for dep in entry["waits_on"]:
+            hops = "" if dep["distance"] == 1 else f" (via {dep['distance'] - 1} more)"
+            out(f"  waits on {safe(dep['ref'])}  {state_text(dep['state'])}{hops}")
+
+
+def waves(rows: list[list[dict]], critical: list[str]) -> None:
+    if not rows:
+        err("no open work")
+        return
+    for number, wave in enumerate(rows, 1):
+        out(f"wave {number}:")
+        for item in wave:
+            out(f"  {safe(item['ref']):<30} {state_text(item['state']):<10} {safe(item['title'] or '')}".rstrip())
+    out("critical path (in execution order): " + " -> ".join(safe(ref) for ref in critical))

@@ -124,6 +124,8 @@ class Store:
         """Return the stored spelling of an ID, matched case-insensitively; raise NotFound."""
         problem = id_problem(task_id)
         if problem:
+            if f"{task_id}.md" in self.file_names():
+                raise InvalidTask(f"bad file name: {problem}", path=self.label(self.path_of(task_id)))
             raise NotFound(f"no task {task_id!r}: {problem}")
         if self.path_of(task_id).is_file() or self.path_of(task_id).is_symlink():
             exact = [task_id]
@@ -247,7 +249,7 @@ class Store:
                taken: Callable[[str], bool] | None = None, body: str = "") -> Task:
         """Write a new task file; derive the ID from the title unless one is given."""
         self._require_writable()
-        existing = {i.lower() for i in self.ids()}
+        existing = {i.lower() for i in self.ids()} | self.ids_on_refs()
         if task_id is not None:
             problem = id_problem(task_id)
             if problem:
@@ -273,6 +275,20 @@ class Store:
         except FileExistsError:
             raise Conflict(f"task ID {task_id!r} is taken", path=self.label(path)) from None
         return task
+
+    def ids_on_refs(self) -> set[str]:
+        """Lower-cased IDs that exist on any local or remote-tracking branch of the repository."""
+        from .gitops import Git
+
+        git = Git.discover(self.root)
+        if git is None:
+            return set()
+        try:
+            folder = self.tasks_dir.resolve().relative_to(git.top.resolve()).as_posix()
+        except ValueError:
+            return set()
+        names = git.tree_names(git.refs().values(), folder)
+        return {n[:-3].lower() for n in names if n.endswith(".md")}
 
     def update(self, task_id: str, changes: dict[str, Any]) -> Task:
         """Apply changes to one task by editing only the lines that must change."""

@@ -44,6 +44,17 @@ def _refuse_aliases(text: str) -> None:
             )
 
 
+def yaml_error(exc: yaml.MarkedYAMLError, first_line: int) -> tuple[str, int]:
+    """Say what went wrong and on which file line: where the broken construct starts, when known."""
+    problem, context = exc.problem_mark, exc.context_mark
+    if context is not None and problem is not None and context.line != problem.line:
+        message = (f"YAML error: {exc.context} (line {context.line + first_line}): "
+                   f"{exc.problem} (line {problem.line + first_line})")
+        return message, context.line + first_line
+    mark = problem or context
+    return f"YAML error: {exc.problem or exc.context}", (mark.line + first_line if mark else first_line)
+
+
 def split_lines(text: str) -> list[str]:
     """Split text into lines that keep their own line ending ('\\n' or '\\r\\n')."""
     return _LINE.findall(text)
@@ -120,9 +131,8 @@ def parse(text: str, label: str) -> TaskFile:
     try:
         data = load_yaml(fm_text)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 2 if mark else 1
-        raise InvalidTask(f"YAML error: {exc.problem or exc.context}", path=label, line=line) from None
+        message, line = yaml_error(exc, first_line=2)
+        raise InvalidTask(message, path=label, line=line) from None
     except yaml.YAMLError as exc:
         raise InvalidTask(f"YAML error: {exc}", path=label, line=2) from None
     except RecursionError:

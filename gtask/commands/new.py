@@ -26,11 +26,8 @@ from .common import open_store
 @click.pass_context
 def new(ctx: click.Context, title: str, task_id: str | None, commit: bool, **fields: object) -> None:
     """Create a task file and print its ID."""
-    store = open_store(ctx)
-    fields = {k: (list(v) if isinstance(v, tuple) else v) for k, v in fields.items()}
-    task = store.create(title, fields, task_id=task_id)
-    if commit:
-        from ..protocol import commit_task_change
+    from ..protocol import create_task
 
-        commit_task_change(store, task.id, "new")
+    fields = {k: (list(v) if isinstance(v, tuple) else v) for k, v in fields.items()}
+    task = create_task(open_store(ctx), title, fields, task_id=task_id, commit=commit)
     render.out(task.id)

@@ -19,14 +19,7 @@ def set_fields(ctx: click.Context, task_id: str, assignments: tuple[str, ...], c
     Lists take comma-separated values (depends_on=a,b) or YAML ([a, b]).
     Only the lines that change are rewritten.
     """
-    store = open_store(ctx)
-    if commit:
-        from ..protocol import ensure_clean
+    from ..protocol import set_task
 
-        ensure_clean(store, store.resolve_id(task_id))
-    task = store.set_fields(task_id, list(assignments))
-    if commit:
-        from ..protocol import commit_task_change
-
-        commit_task_change(store, task.id, "edit")
+    task = set_task(open_store(ctx), task_id, list(assignments), commit=commit)
     render.out(task.id)

@@ -1,0 +1,41 @@
+"""`gtask graph`."""
+
+from __future__ import annotations
+
+import click
+
+from .. import render
+from ..errors import NotFound
+from .common import open_store
+
+
+@click.command()
+@click.option("--format", "fmt", type=click.Choice(["mermaid", "dot", "json"]), default="mermaid",
+              show_default=True, help="Output format.")
+@click.option("--ids", help="Draw only these tasks (comma-separated IDs).")
+@click.option("--root", "root_id", metavar="ID", help="Draw this task with everything up- and downstream of it.")
+@click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
+@click.pass_context
+def graph(ctx: click.Context, fmt: str, ids: str | None, root_id: str | None, as_json: bool) -> None:
+    """Print the dependency graph as Mermaid (renders on GitHub), DOT or JSON."""
+    from .. import graphfmt
+    from ..planning import Plan
+
+    plan = Plan.of(open_store(ctx))
+    project = plan.store.project
+    render.problems(plan.loaded.errors, as_json or fmt == "json")
+
+    def node_of(text: str):
+        node = plan.graph.resolve(project, text.strip())
+        if node not in plan.graph.tasks:
+            raise NotFound(f"no task {text.strip()!r}")
+        return node
+
+    picked = None if ids is None else [node_of(t) for t in ids.split(",") if t.strip()]
+    nodes = graphfmt.select(plan.graph, picked, node_of(root_id) if root_id else None)
+    if as_json or fmt == "json":
+        render.emit_json(graphfmt.as_json(plan.graph, nodes, project))
+    elif fmt == "dot":
+        render.out(graphfmt.dot(plan.graph, nodes, project).rstrip("\n"))
+    else:
+        render.out(graphfmt.mermaid(plan.graph, nodes, project).rstrip("\n"))

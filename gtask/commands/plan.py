@@ -1,0 +1,124 @@
+"""`gtask ready`, `next`, `blocked`, `order`: planning on the dependency graph."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from .. import render
+from .common import json_option, open_store
+
+
+def filter_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Add --lane, --label and --milestone."""
+    for option in (
+        click.option("--milestone", help="Only tasks of this milestone."),
+        click.option("--label", help="Only tasks with this label."),
+        click.option("--lane", help="Only tasks in this lane."),
+    ):
+        func = option(func)
+    return func
+
+
+def _plan(ctx: click.Context):
+    from ..planning import Plan
+
+    plan = Plan.of(open_store(ctx))
+    return plan
+
+
+@click.command()
+@filter_options
+@json_option
+@click.pass_context
+def ready(ctx: click.Context, lane: str | None, label: str | None, milestone: str | None, as_json: bool) -> None:
+    """List the tasks that can start now, best first."""
+    from ..planning import Filters
+
+    plan = _plan(ctx)
+    render.problems(plan.loaded.errors, as_json)
+    ranked = plan.ranked_ready(Filters(lane, label, milestone))
+    if as_json:
+        render.emit_json([{**task.to_json("ready"), "score": score.to_json()} for task, score in ranked])
+        return
+    render.task_rows([task for task, _ in ranked], {task.id: "ready" for task, _ in ranked})
+
+
+@click.command("next")
+@filter_options
+@click.option("--explain", is_flag=True, help="Show the parts of the score that ranked the task first.")
+@json_option
+@click.pass_context
+def next_task(ctx: click.Context, lane: str | None, label: str | None, milestone: str | None,
+              explain: bool, as_json: bool) -> int:
+    """Print the best ready task: priority, then how much it unblocks, then age."""
+    from ..planning import Filters
+
+    plan = _plan(ctx)
+    render.problems(plan.loaded.errors, as_json)
+    ranked = plan.ranked_ready(Filters(lane, label, milestone))
+    if not ranked:
+        if as_json:
+            render.emit_json(None)
+        else:
+            render.err("nothing is ready")
+        return 0
+    task, score = ranked[0]
+    if as_json:
+        render.emit_json({**task.to_json("ready"), "score": score.to_json(),
+                          "runners_up": [t.id for t, _ in ranked[1:4]]})
+        return 0
+    render.out(f"{render.safe(task.id)}  P{task.priority}  {render.safe(task.title)}")
+    if explain:
+        render.explain_score(task, score, [(t.id, s) for t, s in ranked[1:4]])
+    return 0
+
+
+@click.command()
+@json_option
+@click.pass_context
+def blocked(ctx: click.Context, as_json: bool) -> None:
+    """List waiting tasks and the unfinished tasks each waits on, nearest first."""
+    plan = _plan(ctx)
+    render.problems(plan.loaded.errors, as_json)
+    entries = []
+    for node, waits in plan.graph.blocked(plan.store.project):
+        entries.append({
+            "task": plan.graph.tasks[node],
+            "waits_on": [{"ref": plan.label(dep), "state": plan.graph.state(dep), "distance": distance,
+                          "title": plan.graph.tasks[dep].title if dep in plan.graph.tasks else None}
+                         for dep, distance in waits],
+        })
+    if as_json:
+        render.emit_json([{**e["task"].to_json("waiting"), "waits_on": e["waits_on"]} for e in entries])
+        return
+    render.blocked_list(entries)
+
+
+@click.command()
+@json_option
+@click.pass_context
+def order(ctx: click.Context, as_json: bool) -> int:
+    """Print execution waves (each wave can run in parallel) and the critical path."""
+    import networkx as nx
+
+    from ..errors import Conflict
+
+    plan = _plan(ctx)
+    render.problems(plan.loaded.errors, as_json)
+    try:
+        waves, critical = plan.graph.order()
+    except nx.NetworkXUnfeasible:
+        cycle = " -> ".join(plan.label(n) for n in plan.graph.cycles()[0])
+        raise Conflict(f"the open work has a dependency cycle: {cycle}") from None
+    as_rows = [[{"ref": plan.label(n), "state": plan.graph.state(n),
+                 "title": plan.graph.tasks[n].title if n in plan.graph.tasks else None} for n in wave]
+               for wave in waves]
+    critical_refs = [plan.label(n) for n in critical]
+    if as_json:
+        render.emit_json({"waves": as_rows, "critical_path": critical_refs})
+        return 0
+    render.waves(as_rows, critical_refs)
+    return 0

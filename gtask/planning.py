@@ -1,0 +1,65 @@
+"""Planning over one store: ready, next, blocked, order (the graph does the work)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .graph import Node, Score, TaskGraph
+from .model import Task
+from .store import Loaded, Store
+
+
+@dataclass
+class Filters:
+    """Narrow candidates to a lane, a label or a milestone."""
+
+    lane: str | None = None
+    label: str | None = None
+    milestone: str | None = None
+
+    def accept(self, task: Task) -> bool:
+        return ((self.lane is None or task.lane == self.lane)
+                and (self.label is None or self.label in task.labels)
+                and (self.milestone is None or task.milestone == self.milestone))
+
+
+@dataclass
+class Plan:
+    """A store's tasks as a graph, with the problems of files that could not be read."""
+
+    store: Store
+    loaded: Loaded
+    graph: TaskGraph
+
+    @classmethod
+    def of(cls, store: Store) -> "Plan":
+        loaded = store.load()
+        return cls(store, loaded, TaskGraph(loaded.tasks.values(), added=_added_times(store)))
+
+    def ranked_ready(self, filters: Filters | None = None) -> list[tuple[Task, Score]]:
+        """Ready tasks that pass the filters, best first, each with its score."""
+        filters = filters or Filters()
+        nodes = [n for n in self.graph.ready(self.store.project) if filters.accept(self.graph.tasks[n])]
+        scores = self.graph.scores(nodes)
+        return [(self.graph.tasks[n], scores[n]) for n in nodes]
+
+    def best(self, filters: Filters | None = None) -> tuple[Task, Score] | None:
+        ranked = self.ranked_ready(filters)
+        return ranked[0] if ranked else None
+
+    def label(self, node: Node) -> str:
+        return self.graph.label(node, self.store.project)
+
+
+def _added_times(store: Store) -> dict[Node, float]:
+    """When each task file was first committed: the age part of a task's score."""
+    if store.is_plain_folder:
+        return {}
+    from .gitops import Git
+
+    git = Git.discover(store.root)
+    if git is None or git.head_commit() is None:
+        return {}
+    folder = store.tasks_dir.resolve().relative_to(git.top.resolve()).as_posix()
+    return {(store.project, name[:-3]): stamp for name, stamp in git.first_added(folder).items()
+            if name.endswith(".md")}

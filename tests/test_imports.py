@@ -1,0 +1,32 @@
+"""Heavy imports are deferred: `--help` and `show` load neither networkx nor git code."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import task_text, write_task
+
+HEAVY = ("networkx", "git", "gtask.gitops", "gtask.graph")
+
+
+def imported_modules(cwd: Path, *args: str) -> set[str]:
+    proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "gtask", *args], cwd=cwd,
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    modules = set()
+    for line in proc.stderr.splitlines():
+        if line.startswith("import time:") and "|" in line:
+            modules.add(line.rsplit("|", 1)[1].strip())
+    return modules
+
+
+@pytest.mark.parametrize("args", [("--help",), ("show", "a"), ("show", "a", "--json")])
+def test_light_commands_do_not_import_heavy_modules(repo: Path, args: tuple[str, ...]) -> None:
+    write_task(repo, "a", task_text("A"))
+    modules = imported_modules(repo, *args)
+    assert "gtask.store" in modules or args == ("--help",)
+    assert not modules & set(HEAVY), sorted(modules & set(HEAVY))
