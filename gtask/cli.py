@@ -14,8 +14,10 @@ from .errors import GtaskError, UsageError
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("-C", "directory", metavar="PATH", type=click.Path(file_okay=False),
               help="Run as if gtask was started in PATH (as with git -C).")
+@click.option("--no-cache", "no_cache", is_flag=True,
+              help="Parse every task file; do not read or write the cache in the git directory.")
 @click.version_option(package_name="gtask")
-def cli(directory: str | None) -> None:
+def cli(directory: str | None, no_cache: bool) -> None:
     """gtask: a git-native, plain-text task store for people and AI coding agents."""
 
 

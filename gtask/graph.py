@@ -57,6 +57,7 @@ class TaskGraph:
             for text in task.depends_on:
                 self.g.add_edge(self.resolve(node[0], text), node)
         self._states: dict[Node, str] = {}
+        self._below: dict[Node, int] | None = None
 
     # -- nodes -----------------------------------------------------------
 
@@ -110,30 +111,45 @@ class TaskGraph:
 
     def scores(self, nodes: Iterable[Node]) -> dict[Node, Score]:
         """Score nodes by priority and by how much unfinished work they unblock."""
-        open_nodes = [n for n in self.g if not self.is_finished(n)]
-        sub = self.g.subgraph(open_nodes)
-        index = {node: i for i, node in enumerate(open_nodes)}
-        below: dict[Node, int] = {}
-        try:
-            order = list(nx.topological_sort(sub))
-        except nx.NetworkXUnfeasible:
-            order = []  # a cycle: fall back to direct counts only
-        for node in reversed(order):
-            bits = 0
-            for child in sub.successors(node):
-                bits |= below[child] | (1 << index[child])
-            below[node] = bits
+        below = self._unblocked_sets()
+        succ = self.g.succ
         result = {}
         for node in nodes:
             task = self.tasks[node]
-            direct = sum(1 for child in self.g.successors(node) if not self.is_finished(child))
+            direct = sum(1 for child in succ[node] if not self.is_finished(child))
             total = below[node].bit_count() if node in below else direct
             result[node] = Score(task.priority, direct, total, self.added.get(node))
         return result
 
+    def _unblocked_sets(self) -> dict[Node, int]:
+        """For each unfinished node, the set (as bits) of unfinished nodes downstream of it."""
+        if self._below is not None:
+            return self._below
+        open_nodes = [n for n in self.g if not self.is_finished(n)]
+        index = {node: i for i, node in enumerate(open_nodes)}
+        succ = self.g.succ
+        open_succ = {n: [c for c in succ[n] if c in index] for n in open_nodes}
+        pending = {n: len(open_succ[n]) for n in open_nodes}
+        pred = self.g.pred
+        stack = [n for n, count in pending.items() if count == 0]
+        below: dict[Node, int] = {}
+        while stack:  # leaves first: each node's set is the union of its children's
+            node = stack.pop()
+            bits = 0
+            for child in open_succ[node]:
+                bits |= below[child] | (1 << index[child])
+            below[node] = bits
+            for parent in pred[node]:
+                if parent in pending:
+                    pending[parent] -= 1
+                    if pending[parent] == 0:
+                        stack.append(parent)
+        self._below = below  # nodes on a cycle are absent: they fall back to direct counts
+        return below
+
     def ready(self, project: str | None = None) -> list[Node]:
         """Ready tasks, best first."""
-        nodes = [n for n in self.tasks if self.state(n) == "ready" and (project is None or n[0] == project)]
+        nodes = [n for n in self.tasks if (project is None or n[0] == project) and self.state(n) == "ready"]
         scores = self.scores(nodes)
         return sorted(nodes, key=lambda n: scores[n].sort_key(n))
 

@@ -65,7 +65,7 @@ class Task:
     closed_by: str | None = None
     attempts: list[dict[str, Any]] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
-    body: str = ""
+    body: str | None = ""  # None when loaded for a listing (see Store.load)
     lines: dict[str, int] = field(default_factory=dict, repr=False, compare=False)  # key -> file line
 
     def line_of(self, key: str) -> int | None:

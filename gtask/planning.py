@@ -39,9 +39,12 @@ class Plan:
     def ranked_ready(self, filters: Filters | None = None) -> list[tuple[Task, Score]]:
         """Ready tasks that pass the filters, best first, each with its score."""
         filters = filters or Filters()
-        nodes = [n for n in self.graph.ready(self.store.project) if filters.accept(self.graph.tasks[n])]
-        scores = self.graph.scores(nodes)
-        return [(self.graph.tasks[n], scores[n]) for n in nodes]
+        graph = self.graph
+        nodes = [n for n, task in graph.tasks.items()
+                 if n[0] == self.store.project and filters.accept(task) and graph.state(n) == "ready"]
+        scores = graph.scores(nodes)
+        nodes.sort(key=lambda n: scores[n].sort_key(n))
+        return [(graph.tasks[n], scores[n]) for n in nodes]
 
     def best(self, filters: Filters | None = None) -> tuple[Task, Score] | None:
         ranked = self.ranked_ready(filters)
@@ -53,11 +56,9 @@ class Plan:
 
 def _added_times(store: Store) -> dict[Node, float]:
     """When each task file was first committed: the age part of a task's score."""
-    if store.is_plain_folder:
-        return {}
     from .gitops import Git
 
-    git = Git.discover(store.root)
+    git = Git.discover(store.tasks_dir)
     if git is None or git.head_commit() is None:
         return {}
     folder = store.tasks_dir.resolve().relative_to(git.top.resolve()).as_posix()

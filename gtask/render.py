@@ -23,7 +23,10 @@ _STATE_COLOURS = {
 
 def safe(text: Any) -> str:
     """Make text safe to print on a terminal: control characters are shown escaped, never sent raw."""
-    return _CONTROL.sub(lambda m: repr(m.group())[1:-1], str(text))
+    text = str(text)
+    if text.isprintable():
+        return text
+    return _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
 
 
 def use_colour(stream: TextIO) -> bool:
@@ -46,8 +49,9 @@ def err(text: str) -> None:
 
 
 def emit_json(value: Any) -> None:
-    """Print one JSON document; C1 control characters are escaped too."""
-    text = json.dumps(value, ensure_ascii=False, indent=2)
+    """Print one JSON document: indented on a terminal, one compact line otherwise (cheaper for agents)."""
+    indent = 2 if sys.stdout.isatty() else None
+    text = json.dumps(value, ensure_ascii=False, indent=indent, separators=(", ", ": ") if indent is None else None)
     click.echo(_CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", text))
 
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import dataclass, field
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from . import schema, taskfile, writer
+from . import __version__, schema, taskfile, writer
 from .config import Config, default_project_name, load_config
 from .errors import Conflict, InvalidTask, NotFound, Problem, UsageError
 from .fsutil import atomic_write, create_exclusive
@@ -34,29 +35,31 @@ class Loaded:
 class Store:
     """The task store of one repository (or a plain folder of task files, read-only)."""
 
-    def __init__(self, tasks_dir: Path, root: Path, *, is_plain_folder: bool = False) -> None:
+    def __init__(self, tasks_dir: Path, root: Path, *, is_plain_folder: bool = False,
+                 use_cache: bool = True) -> None:
         self.tasks_dir = tasks_dir
         self.root = root
         self.is_plain_folder = is_plain_folder
+        self.use_cache = use_cache
         self._config: Config | None = None
 
     # -- finding a store -------------------------------------------------
 
     @classmethod
-    def open(cls, path: str | Path = ".") -> "Store":
+    def open(cls, path: str | Path = ".", use_cache: bool = True) -> "Store":
         """Find the store for `path`: its `.tasks/`, a parent's, or `path` itself as a folder of tasks."""
         start = Path(path).resolve()
         if not start.is_dir():
             raise NotFound(f"no such folder: {path}", path=str(path))
         if (start / TASKS_DIR).is_dir():
-            return cls(start / TASKS_DIR, start)
+            return cls(start / TASKS_DIR, start, use_cache=use_cache)
         if start.name == TASKS_DIR:
-            return cls(start, start.parent)
+            return cls(start, start.parent, use_cache=use_cache)
         if _looks_like_task_folder(start):
-            return cls(start, start.parent, is_plain_folder=True)
+            return cls(start, start.parent, is_plain_folder=True, use_cache=use_cache)
         for parent in start.parents:
             if (parent / TASKS_DIR).is_dir():
-                return cls(parent / TASKS_DIR, parent)
+                return cls(parent / TASKS_DIR, parent, use_cache=use_cache)
             if (parent / ".git").exists():
                 break
         raise NotFound(f"no {TASKS_DIR}/ folder in {start} or above it; run 'gtask init' to create one")
@@ -159,47 +162,50 @@ class Store:
         return task
 
     def load(self) -> Loaded:
-        """Read every task file; broken ones become problems and do not stop the others."""
+        """Read every task file; broken ones become problems and do not stop the others.
+
+        Tasks from `load()` carry no body (`body` is None); `get()` reads one task whole.
+        """
+        from .cache import ParseCache, stat_key
+
+        cache = ParseCache.for_folder(self.tasks_dir, f"{__version__}:{self.project}", self.use_cache)
         loaded = Loaded()
         names = self.file_names()
-        seen: dict[str, str] = {}
-        clashing: set[str] = set()
-        for name in names:
-            key = name[:-3].lower()
-            if key in seen:
-                clashing.update({seen[key], name})
-            seen[key] = name
+        clashing = _case_clashes(names)
+        folder, folder_label = str(self.tasks_dir), self.label(self.tasks_dir)
         for name in names:
             task_id = name[:-3]
-            path = self.tasks_dir / name
-            label = self.label(path)
-            problem = self._file_problem(task_id, path, label, clashing)
+            label = f"{folder_label}/{name}"
+            try:
+                st = os.lstat(os.path.join(folder, name))
+            except FileNotFoundError:
+                continue  # deleted while we read: it is simply not there
+            problem = _file_problem(task_id, st, label, clashing)
             if problem:
                 loaded.problems.append(problem)
                 continue
-            try:
-                tf = taskfile.read(path, label)
-            except InvalidTask as exc:
-                loaded.problems.append(Problem("error", exc.message, exc.path, exc.line))
-                continue
-            task, problems = self._build(tf)
+            key = stat_key(st)
+            cached = cache.get(name, key)
+            if cached is None:
+                cached = self._parse(self.tasks_dir / name, label)
+                cache.put(name, key, *cached)
+            task, problems = cached
             loaded.problems.extend(problems)
             if task is not None:
                 loaded.tasks[task_id] = task
+        cache.keep_only(set(names))
+        cache.save()
         return loaded
 
-    def _file_problem(self, task_id: str, path: Path, label: str, clashing: set[str]) -> Problem | None:
-        if path.is_symlink():
-            return Problem("error", "is a symbolic link; gtask does not follow links in the task folder", label)
-        if not path.is_file():
-            return Problem("error", "is not a regular file", label)
-        problem = id_problem(task_id)
-        if problem:
-            return Problem("error", f"bad file name: {problem}", label)
-        if path.name in clashing:
-            others = sorted(n for n in clashing if n.lower() == path.name.lower() and n != path.name)
-            return Problem("error", f"ID clashes with {others[0][:-3]!r}: IDs are unique regardless of case", label)
-        return None
+    def _parse(self, path: Path, label: str) -> tuple[Task | None, list[Problem]]:
+        try:
+            tf = taskfile.read(path, label)
+        except InvalidTask as exc:
+            return None, [Problem("error", exc.message, exc.path, exc.line)]
+        task, problems = self._build(tf)
+        if task is not None:
+            task.body = None  # listings carry no body; get() reads the whole file
+        return task, problems
 
     def _build(self, tf: taskfile.TaskFile) -> tuple[Task | None, list[Problem]]:
         task_id = Path(tf.label).name[:-3]
@@ -341,6 +347,28 @@ def render_new(data: dict[str, Any]) -> str:
         lines.extend(writer.render_key(key, value, "\n", "  "))
     lines.append("---\n")
     return "".join(lines)
+
+
+def _case_clashes(names: list[str]) -> set[str]:
+    """File names whose IDs differ only in case from another file's."""
+    by_lower: dict[str, list[str]] = {}
+    for name in names:
+        by_lower.setdefault(name.lower(), []).append(name)
+    return {name for group in by_lower.values() if len(group) > 1 for name in group}
+
+
+def _file_problem(task_id: str, st: os.stat_result, label: str, clashing: set[str]) -> Problem | None:
+    if stat.S_ISLNK(st.st_mode):
+        return Problem("error", "is a symbolic link; gtask does not follow links in the task folder", label)
+    if not stat.S_ISREG(st.st_mode):
+        return Problem("error", "is not a regular file", label)
+    problem = id_problem(task_id)
+    if problem:
+        return Problem("error", f"bad file name: {problem}", label)
+    if f"{task_id}.md" in clashing:
+        return Problem("error", "ID clashes with another file whose name differs only in case: "
+                       "IDs are unique regardless of case", label)
+    return None
 
 
 def _looks_like_task_folder(folder: Path) -> bool:

@@ -17,4 +17,5 @@ def json_option(func: Callable[..., Any]) -> Callable[..., Any]:
 
 def open_store(ctx: click.Context) -> Store:
     """Open the store of `-C PATH` (default: the current folder)."""
-    return Store.open(ctx.find_root().params.get("directory") or ".")
+    params = ctx.find_root().params
+    return Store.open(params.get("directory") or ".", use_cache=not params.get("no_cache"))

@@ -1,0 +1,75 @@
+"""Time gtask commands on generated stores and print a table: `python benchmarks/run.py`.
+
+Each command runs as a real process (`python -m gtask`), as a user would run it;
+the median of several runs is shown, and peak memory (max RSS) of the slowest.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from generate import generate  # noqa: E402
+
+
+def run_once(cwd: Path, args: list[str]) -> tuple[float, float]:
+    """Run gtask once; return wall seconds and its own peak RSS in MB."""
+    start = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-m", "gtask", *args], cwd=cwd,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode not in (0, 1):
+        raise SystemExit(f"gtask {' '.join(args)} failed: {proc.stderr.read().decode()[-500:]}")
+    proc.stderr.close()
+    return seconds, usage.ru_maxrss / 1024
+
+
+def time_command(cwd: Path, args: list[str], runs: int, cold: bool) -> tuple[float, float]:
+    """Median wall time and peak RSS over `runs` runs, with the cache deleted first when `cold`."""
+    times, peaks = [], []
+    for _ in range(runs):
+        if cold:
+            shutil.rmtree(cwd / ".git" / "gtask", ignore_errors=True)
+        seconds, peak = run_once(cwd, args)
+        times.append(seconds)
+        peaks.append(peak)
+    return statistics.median(times), max(peaks)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--tasks", type=int, default=10_000)
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp) / "bench"
+        root.mkdir()
+        ids = generate(root, args.tasks)
+        time.sleep(2.1)  # files edited in the last 2 s are never cached (racy-clean rule)
+        commands = [
+            ["--help"], ["show", ids[len(ids) // 2]], ["list", "--json"], ["ready"], ["next", "--json"],
+            ["blocked", "--json"], ["order", "--json"], ["check"],
+        ]
+        print(f"{args.tasks} tasks, median of {args.runs} runs, seconds; cold = cache deleted first")
+        print(f"| {'command':<22} | {'cold':>6} | {'warm':>6} | {'peak MB':>7} |")
+        print(f"|{'-' * 24}|{'-' * 8}|{'-' * 8}|{'-' * 9}|")
+        for command in commands:
+            cold, peak_cold = time_command(root, command, args.runs, cold=True)
+            run_once(root, ["list"])  # prime the cache
+            warm, peak_warm = time_command(root, command, args.runs, cold=False)
+            name = " ".join(command)
+            print(f"| {name:<22} | {cold:>6.3f} | {warm:>6.3f} | {max(peak_cold, peak_warm):>7.0f} |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,126 @@
+"""A disposable parse cache (SPEC §6): kept in the git directory, keyed by each file's stat.
+
+Plain files stay the only source of truth. An entry is used only when the
+file's size, modification time (ns), change time (ns) and inode all match; a
+file modified within the last two seconds of the cache's writing is not stored
+at all (git's "racily clean" rule), so an edit in the same clock tick with the
+same size is always seen. A missing, unreadable or foreign cache is simply empty.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import fields
+from hashlib import sha1
+from pathlib import Path
+from typing import Any
+
+from .errors import Problem
+from .model import Task
+
+FORMAT = 2
+RACY_SECONDS = 2.0
+_TASK_FIELDS = tuple(f.name for f in fields(Task) if f.name != "body")  # listings carry no body
+Key = tuple[int, int, int, int]
+
+
+def stat_key(st: os.stat_result) -> Key:
+    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+
+
+def find_git_dir(start: Path) -> Path | None:
+    """Find the git directory above `start` without running git (worktrees included)."""
+    for folder in (start, *start.parents):
+        dot_git = folder / ".git"
+        if dot_git.is_dir():
+            return dot_git
+        if dot_git.is_file():
+            text = dot_git.read_text(errors="replace").strip()
+            if text.startswith("gitdir:"):
+                target = Path(text[7:].strip())
+                return target if target.is_absolute() else (folder / target).resolve()
+    return None
+
+
+class ParseCache:
+    """Parsed tasks and problems of one task folder, by file name."""
+
+    def __init__(self, path: Path | None, salt: str) -> None:
+        self.path = path
+        self.salt = salt
+        self.entries: dict[str, list[Any]] = {}
+        self.dirty = False
+        if path is not None:
+            self._read()
+
+    @classmethod
+    def for_folder(cls, tasks_dir: Path, salt: str, enabled: bool = True) -> "ParseCache":
+        git_dir = find_git_dir(tasks_dir) if enabled and not os.environ.get("GTASK_NO_CACHE") else None
+        if git_dir is None:
+            return cls(None, salt)
+        name = sha1(str(tasks_dir.resolve()).encode()).hexdigest()[:16]
+        return cls(git_dir / "gtask" / "cache" / f"tasks-{name}.json", salt)
+
+    def _read(self) -> None:
+        try:
+            with open(self.path, encoding="utf-8") as handle:
+                data = json.load(handle)
+            if data.get("format") == FORMAT and data.get("salt") == self.salt:
+                self.entries = data["entries"]
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            self.entries = {}
+
+    def get(self, name: str, key: Key) -> tuple[Task | None, list[Problem]] | None:
+        entry = self.entries.get(name)
+        if entry is None or tuple(entry[0]) != key:
+            return None
+        try:
+            task = Task(**dict(zip(_TASK_FIELDS, entry[1])), body=None) if entry[1] is not None else None
+            problems = [Problem(*p) for p in entry[2]]
+        except TypeError:
+            return None
+        return task, problems
+
+    def put(self, name: str, key: Key, task: Task | None, problems: list[Problem]) -> None:
+        if self.path is None or key[1] / 1e9 > time.time() - RACY_SECONDS:
+            return
+        if task is not None and not (_plain_json(task.extra) and _plain_json(task.attempts)):
+            return  # e.g. non-string keys: JSON would not give the same value back
+        data = None if task is None else [getattr(task, f) for f in _TASK_FIELDS]
+        self.entries[name] = [list(key), data, [[p.severity, p.message, p.path, p.line] for p in problems]]
+        self.dirty = True
+
+    def keep_only(self, names: set[str]) -> None:
+        gone = set(self.entries) - names
+        for name in gone:
+            del self.entries[name]
+        self.dirty = self.dirty or bool(gone)
+
+    def save(self) -> None:
+        """Write the cache atomically; failure to write is harmless."""
+        if self.path is None or not self.dirty:
+            return
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            temp = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
+            with open(temp, "w", encoding="utf-8") as handle:
+                json.dump({"format": FORMAT, "salt": self.salt, "entries": self.entries}, handle,
+                          ensure_ascii=False, separators=(",", ":"))
+            os.replace(temp, self.path)
+        except (OSError, TypeError, ValueError):
+            pass
+
+
+def _plain_json(value: Any) -> bool:
+    """Tell whether JSON gives back exactly this value."""
+    if value is None or isinstance(value, (str, bool, int)):
+        return True
+    if isinstance(value, float):
+        return value == value and value not in (float("inf"), float("-inf"))
+    if isinstance(value, list):
+        return all(_plain_json(v) for v in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _plain_json(v) for k, v in value.items())
+    return False
