@@ -9,14 +9,24 @@ from pathlib import Path
 TEMP_SUFFIX = ".gtask-tmp"
 
 
-def atomic_write(path: Path, text: str) -> None:
-    """Write `text` to `path` so that a crash leaves the old file or the new one, never a mix."""
+def _write_temp(path: Path, text: str) -> str:
+    """Write `text`, synced to disk, to a new temporary file beside `path`; return its name."""
     fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMP_SUFFIX, dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(text.encode("utf-8"))
             handle.flush()
             os.fsync(handle.fileno())
+    except BaseException:
+        os.unlink(temp)
+        raise
+    return temp
+
+
+def atomic_write(path: Path, text: str) -> None:
+    """Write `text` to `path` so that a crash leaves the old file or the new one, never a mix."""
+    temp = _write_temp(path, text)
+    try:
         try:
             os.chmod(temp, path.stat().st_mode & 0o7777)
         except FileNotFoundError:
@@ -33,12 +43,8 @@ def atomic_write(path: Path, text: str) -> None:
 
 def create_exclusive(path: Path, text: str) -> None:
     """Create a new file atomically; raise FileExistsError if it already exists."""
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMP_SUFFIX, dir=path.parent)
+    temp = _write_temp(path, text)
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(text.encode("utf-8"))
-            handle.flush()
-            os.fsync(handle.fileno())
         os.chmod(temp, 0o644)
         os.link(temp, path)  # fails if `path` exists: no overwrite, no half-written file
     finally:
