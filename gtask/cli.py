@@ -7,7 +7,7 @@ import sys
 import click
 
 from . import render
-from .commands import check, edit, graphcmd, init, listing, new, plan, setcmd, show
+from .commands import check, edit, graphcmd, history, init, listing, new, plan, protocol, setcmd, show
 from .errors import GtaskError, UsageError
 
 
@@ -24,6 +24,8 @@ def cli(directory: str | None, no_cache: bool) -> None:
 for command in (
     init.init, new.new, listing.list_tasks, show.show, setcmd.set_fields, edit.edit, check.check,
     plan.ready, plan.next_task, plan.blocked, plan.order, graphcmd.graph,
+    protocol.claim, protocol.release, protocol.done, protocol.handoff,
+    history.status, history.log, history.reconcile,
 ):
     cli.add_command(command)
 

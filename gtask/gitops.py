@@ -20,8 +20,8 @@ ZERO = "0" * 40
 _LOCK_WAIT_SECONDS = 5.0
 _HINTS = (
     (re.compile(r"index\.lock': File exists"),
-     "another git process holds the index lock ({path}); wait for it to finish, "
-     "or remove the lock file if no git process is running"),
+     "another git process holds the index lock ({path}); gtask waited, but it is still held: "
+     "wait for that process to finish, or remove the lock file if no git process is running"),
     (re.compile(r"Please tell me who you are|empty ident name"),
      "git does not know who you are; run: git config user.name 'Your Name' && "
      "git config user.email you@example.com"),
@@ -78,7 +78,7 @@ class Git:
         """Run git in the repository; raise GitError with a useful sentence on failure."""
         argv = ["git", *args]
         full_env = {**os.environ, **env} if env else None
-        deadline = time.monotonic() + _LOCK_WAIT_SECONDS
+        deadline = time.monotonic() + float(os.environ.get("GTASK_LOCK_WAIT", _LOCK_WAIT_SECONDS))
         while True:
             proc = subprocess.run(argv, cwd=self.top, input=input, capture_output=True, text=True,
                                   env=full_env, check=False, encoding="utf-8", errors="surrogateescape")
@@ -129,28 +129,99 @@ class Git:
                 refs[name] = sha
         return refs
 
-    def tree_names(self, revs: Iterable[str], folder: str) -> set[str]:
-        """Return the names in `folder` at each of `revs` (one git process for all)."""
-        wanted = sorted({f"{rev}:{folder}" for rev in revs})
+    def cat_file(self, specs: Iterable[str]) -> dict[str, tuple[str, bytes] | None]:
+        """Read many objects (`rev:path`, shas) in one git process; missing ones map to None."""
+        wanted = list(dict.fromkeys(specs))
         if not wanted:
-            return set()
+            return {}
         proc = subprocess.run(["git", "cat-file", "--batch"], cwd=self.top, capture_output=True,
-                              input="\n".join(wanted).encode() + b"\n", check=False)
-        names: set[str] = set()
-        data = proc.stdout
-        pos = 0
-        while pos < len(data):
+                              input="\n".join(wanted).encode("utf-8", "surrogateescape") + b"\n", check=False)
+        if proc.returncode != 0:
+            raise GitError(_explain(["cat-file"], proc.stderr.decode("utf-8", "replace")))
+        found: dict[str, tuple[str, bytes] | None] = {}
+        data, pos = proc.stdout, 0
+        for spec in wanted:
             end = data.index(b"\n", pos)
             header = data[pos:end].split(b" ")
             pos = end + 1
-            if len(header) != 3 or header[1] != b"tree":
-                if len(header) == 3:
-                    pos += int(header[2]) + 1
+            if len(header) != 3 or header[-1] in (b"missing", b"ambiguous"):
+                found[spec] = None
                 continue
             size = int(header[2])
-            names.update(_tree_entry_names(data[pos : pos + size]))
+            found[spec] = (header[1].decode(), data[pos : pos + size])
             pos += size + 1
+        return found
+
+    def trees(self, specs: Iterable[str]) -> dict[str, dict[str, str]]:
+        """List the trees `rev:folder` as {name: blob sha}; a missing folder lists as empty."""
+        result = {}
+        for spec, obj in self.cat_file(specs).items():
+            result[spec] = dict(_tree_entries(obj[1])) if obj and obj[0] == "tree" else {}
+        return result
+
+    def tree_names(self, revs: Iterable[str], folder: str) -> set[str]:
+        """Return the names in `folder` at each of `revs` (one git process for all)."""
+        names: set[str] = set()
+        for entries in self.trees(f"{rev}:{folder}" for rev in revs).values():
+            names.update(entries)
         return names
+
+    def is_ancestor(self, ancestor: str, descendant: str) -> bool:
+        return self.run("merge-base", "--is-ancestor", ancestor, descendant, check=False).returncode == 0
+
+    def merge_base(self, a: str, b: str) -> str | None:
+        return self.run("merge-base", a, b, check=False).stdout.strip() or None
+
+    def fork_points(self, tips: list[str], base: str) -> dict[str, str | None]:
+        """For each tip, the commit it forked from `base` at (its merge base), in one walk.
+
+        Tips already contained in `base` map to themselves. A tip whose unmerged
+        history meets `base` at several commits falls back to `git merge-base`.
+        """
+        if not tips:
+            return {}
+        out = self.out("rev-list", "--parents", "--boundary", *sorted(set(tips)), f"^{base}")
+        parents: dict[str, list[str]] = {}
+        boundary: set[str] = set()
+        for line in out.splitlines():
+            fields = line.split()
+            if fields[0].startswith("-"):
+                boundary.add(fields[0][1:])
+            else:
+                parents[fields[0]] = fields[1:]
+        result: dict[str, str | None] = {}
+        for tip in tips:
+            if tip not in parents:
+                result[tip] = tip  # already merged: nothing of its own
+                continue
+            met, stack, seen = set(), [tip], {tip}
+            while stack:
+                for parent in parents.get(stack.pop(), []):
+                    if parent in boundary:
+                        met.add(parent)
+                    elif parent in parents and parent not in seen:
+                        seen.add(parent)
+                        stack.append(parent)
+            result[tip] = met.pop() if len(met) == 1 else (self.merge_base(tip, base) if met else None)
+        return result
+
+    def is_shallow(self) -> bool:
+        return self.out("rev-parse", "--is-shallow-repository") == "true"
+
+    def remote_head_branch(self, remote: str = "origin") -> str | None:
+        result = self.run("symbolic-ref", "--quiet", "--short", f"refs/remotes/{remote}/HEAD", check=False)
+        name = result.stdout.strip()
+        return name.split("/", 1)[1] if "/" in name else None
+
+    def log_records(self, *args: str) -> list[list[str]]:
+        """Run `git log` with a format of NUL-terminated fields; return one field list per commit.
+
+        Records are split on a \x01 that this method puts first in the format, so
+        what git prints after the format (`--raw` lines) ends up as the last field.
+        """
+        args = tuple(a.replace("--format=", "--format=%x01", 1) if a.startswith("--format=") else a for a in args)
+        out = self.run("log", *args, check=False).stdout
+        return [record.split("\0") for record in out.split("\x01")[1:]]
 
     def first_added(self, folder: str) -> dict[str, float]:
         """Map each file name ever added under `folder` (on HEAD's history) to when it was first added."""
@@ -215,10 +286,11 @@ class Git:
         return commit
 
 
-def _tree_entry_names(raw: bytes) -> Iterable[str]:
+def _tree_entries(raw: bytes) -> Iterable[tuple[str, str]]:
+    """Parse a raw tree object into (name, object sha) pairs (SHA-1 repositories)."""
     pos = 0
     while pos < len(raw):
         space = raw.index(b" ", pos)
         nul = raw.index(b"\0", space)
-        yield raw[space + 1 : nul].decode("utf-8", "surrogateescape")
+        yield raw[space + 1 : nul].decode("utf-8", "surrogateescape"), raw[nul + 1 : nul + 21].hex()
         pos = nul + 21

@@ -42,9 +42,10 @@ class TaskGraph:
     """Tasks of one or many projects and the `depends_on` edges between them."""
 
     def __init__(self, tasks: Iterable[Task], now: datetime | None = None,
-                 added: dict[Node, float] | None = None) -> None:
+                 added: dict[Node, float] | None = None, claimed_elsewhere: set[Node] | None = None) -> None:
         self.now = now or now_utc()
         self.added = added or {}
+        self.claimed_elsewhere = claimed_elsewhere or set()
         self.tasks: dict[Node, Task] = {}
         self._by_lower: dict[tuple[str, str], Node] = {}
         for task in tasks:
@@ -101,7 +102,10 @@ class TaskGraph:
                 self._states[node] = "external" if self.g.nodes[node].get("external") else "missing"
             else:
                 deps_done = all(self.is_finished(dep) for dep in self.g.predecessors(node))
-                self._states[node] = own_state(task, deps_done, self.now)
+                state = own_state(task, deps_done, self.now)
+                if state in ("ready", "waiting") and node in self.claimed_elsewhere:
+                    state = "claimed"  # a live claim on another branch (SPEC §2: "not claimed on any ref")
+                self._states[node] = state
         return self._states[node]
 
     def unfinished_deps(self, node: Node) -> list[Node]:

@@ -33,8 +33,12 @@ class Plan:
 
     @classmethod
     def of(cls, store: Store) -> "Plan":
+        """Load the store and build its graph, with age and claims on other branches from git."""
         loaded = store.load()
-        return cls(store, loaded, TaskGraph(loaded.tasks.values(), added=_added_times(store)))
+        git = _git(store)
+        added = _added_times(store, git) if git else {}
+        claimed = _claimed_elsewhere(store, git) if git else set()
+        return cls(store, loaded, TaskGraph(loaded.tasks.values(), added=added, claimed_elsewhere=claimed))
 
     def ranked_ready(self, filters: Filters | None = None) -> list[tuple[Task, Score]]:
         """Ready tasks that pass the filters, best first, each with its score."""
@@ -54,13 +58,32 @@ class Plan:
         return self.graph.label(node, self.store.project)
 
 
-def _added_times(store: Store) -> dict[Node, float]:
-    """When each task file was first committed: the age part of a task's score."""
+def _git(store: Store):
+    from .errors import GitError
     from .gitops import Git
 
-    git = Git.discover(store.tasks_dir)
-    if git is None or git.head_commit() is None:
-        return {}
+    try:
+        git = Git.discover(store.tasks_dir)
+    except GitError:
+        return None  # no git installed: plan from the files alone
+    return git if git is not None and git.head_commit() else None
+
+
+def _added_times(store: Store, git) -> dict[Node, float]:
+    """When each task file was first committed: the age part of a task's score."""
     folder = store.tasks_dir.resolve().relative_to(git.top.resolve()).as_posix()
     return {(store.project, name[:-3]): stamp for name, stamp in git.first_added(folder).items()
             if name.endswith(".md")}
+
+
+def _claimed_elsewhere(store: Store, git) -> set[Node]:
+    """Tasks with a live claim on another local or remote-tracking branch."""
+    if store.is_plain_folder:
+        return set()
+    from .branches import scan
+    from .model import now_utc
+
+    view = scan(store, git)
+    now = now_utc()
+    return {(store.project, versions[0].task_id) for versions in view.versions.values()
+            if any(v.live_claim(now) for v in versions)}

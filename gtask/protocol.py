@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 
 from .errors import GtaskError, UsageError
 from .fsutil import atomic_write
@@ -22,59 +25,87 @@ def repo_of(store: Store) -> Git:
 
 
 def agent_name(git: Git | None, explicit: str | None = None) -> str:
-    """Who acts: --agent, else GTASK_AGENT, else git user.name."""
+    """Who acts: --agent, else GTASK_AGENT, else git's user name."""
     name = explicit or os.environ.get("GTASK_AGENT") or (git.author_name() if git else None)
     if not name:
         raise UsageError("no agent name: pass --agent, set GTASK_AGENT, or set git user.name")
     return name
 
 
-def message(action: str, task_id: str, agent: str, note: str | None = None,
-            trailers: dict[str, str] | None = None) -> str:
+def message(action: str, subject_id: str, agent: str, note: str | None = None,
+            trailers: list[tuple[str, str]] | None = None, task_ids: list[str] | None = None) -> str:
     """Build a protocol commit message: subject, optional note, trailers."""
-    parts = [f"gtask: {action} {task_id}", ""]
-    if note:
+    parts = [f"gtask: {action} {subject_id}", ""]
+    if note and note.strip():
         parts += [note.strip(), ""]
-    parts += [f"Task: {task_id}", f"Task-Action: {action}", f"Agent: {agent}"]
-    parts += [f"{key}: {value}" for key, value in (trailers or {}).items()]
+    parts += [f"Task: {task_id}" for task_id in (task_ids or [subject_id])]
+    parts += [f"Task-Action: {action}", f"Agent: {agent}"]
+    parts += [f"{key}: {value}" for key, value in trailers or []]
     return "\n".join(parts) + "\n"
 
 
-def task_rel_path(store: Store, git: Git, task_id: str) -> str:
-    return store.path_of(task_id).resolve().relative_to(git.top.resolve()).as_posix()
+@dataclass
+class Session:
+    """A store, its repository and the agent acting on it."""
 
+    store: Store
+    git: Git
+    agent: str
 
-def ensure_clean(store: Store, task_id: str) -> None:
-    """Refuse to commit over uncommitted edits of the task file itself."""
-    git = repo_of(store)
-    rel = task_rel_path(store, git, task_id)
-    if git.is_tracked(rel) and git.path_is_dirty(rel):
-        raise GtaskError(f"{rel} has uncommitted changes; commit or discard them first (nothing was changed)",
-                         path=rel)
+    @classmethod
+    def open(cls, store: Store, agent: str | None = None) -> "Session":
+        git = repo_of(store)
+        return cls(store, git, agent_name(git, agent))
 
+    def rel_path(self, task_id: str) -> str:
+        return self.store.path_of(task_id).resolve().relative_to(self.git.top.resolve()).as_posix()
 
-def commit_task_change(store: Store, task_id: str, action: str, agent: str | None = None,
-                       note: str | None = None, trailers: dict[str, str] | None = None) -> str:
-    """Commit one task file as a protocol commit; return the commit id."""
-    git = repo_of(store)
-    who = agent_name(git, agent)
-    rel = task_rel_path(store, git, task_id)
-    return git.commit_paths([rel], message(action, task_id, who, note, trailers))
+    def ensure_clean(self, task_id: str) -> None:
+        """Refuse to commit over uncommitted edits of the task file itself."""
+        rel = self.rel_path(task_id)
+        if self.git.is_tracked(rel) and self.git.path_is_dirty(rel):
+            raise GtaskError(f"{rel} has uncommitted changes; commit or discard them first (nothing was changed)",
+                             path=rel)
+
+    def commit(self, task_ids: list[str], text: str) -> str:
+        return self.git.commit_paths([self.rel_path(t) for t in task_ids], text)
+
+    @contextmanager
+    def rollback_on_error(self, task_ids: list[str]) -> Iterator[None]:
+        """Restore these task files (or remove new ones) if anything inside fails."""
+        saved = {}
+        for task_id in task_ids:
+            path = self.store.path_of(task_id)
+            saved[path] = path.read_bytes() if path.exists() else None
+        try:
+            yield
+        except BaseException:
+            for path, data in saved.items():
+                if data is None:
+                    path.unlink(missing_ok=True)
+                else:
+                    atomic_write(path, data.decode("utf-8"))
+            raise
+
+    def change_and_commit(self, action: str, task_id: str, change: Callable[[], list[str]],
+                          note: str | None = None, trailers: list[tuple[str, str]] | None = None,
+                          touched: list[str] | None = None) -> str:
+        """Run `change` (which returns the IDs of the files it wrote), then commit exactly those files."""
+        with self.rollback_on_error(touched or [task_id]):
+            changed = change()
+            subject = task_id or changed[0]
+            return self.commit(changed, message(action, subject, self.agent, note, trailers, changed))
 
 
 def create_task(store: Store, title: str, fields: dict, task_id: str | None = None,
                 commit: bool = False, agent: str | None = None) -> Task:
     """Create a task file, and with `commit` commit it; a failed commit removes the new file."""
-    if commit:
-        agent = agent_name(repo_of(store), agent)
-    task = store.create(title, fields, task_id=task_id)
-    if commit:
-        try:
-            commit_task_change(store, task.id, "new", agent)
-        except BaseException:
-            store.path_of(task.id).unlink()
-            raise
-    return task
+    if not commit:
+        return store.create(title, fields, task_id=task_id)
+    session = Session.open(store, agent)
+    task_id = task_id or store.new_task_id(title)
+    session.change_and_commit("new", task_id, lambda: [store.create(title, fields, task_id=task_id).id])
+    return store.get(task_id)
 
 
 def set_task(store: Store, task_id: str, assignments: list[str], commit: bool = False,
@@ -83,14 +114,7 @@ def set_task(store: Store, task_id: str, assignments: list[str], commit: bool = 
     task_id = store.resolve_id(task_id)
     if not commit:
         return store.set_fields(task_id, assignments)
-    agent = agent_name(repo_of(store), agent)
-    ensure_clean(store, task_id)
-    path = store.path_of(task_id)
-    original = path.read_bytes()
-    task = store.set_fields(task_id, assignments)
-    try:
-        commit_task_change(store, task.id, "edit", agent)
-    except BaseException:
-        atomic_write(path, original.decode("utf-8"))
-        raise
-    return task
+    session = Session.open(store, agent)
+    session.ensure_clean(task_id)
+    session.change_and_commit("edit", task_id, lambda: [store.set_fields(task_id, assignments).id])
+    return store.get(task_id)

@@ -162,3 +162,67 @@ def waves(rows: list[list[dict]], critical: list[str]) -> None:
         for item in wave:
             out(f"  {safe(item['ref']):<30} {state_text(item['state']):<10} {safe(item['title'] or '')}".rstrip())
     out("critical path (in execution order): " + " -> ".join(safe(ref) for ref in critical))
+
+
+def outcome(result: Any, verb: str) -> None:
+    """Print what a protocol command did."""
+    task = result.task
+    out(f"{verb} {safe(task.id)} in {result.commit[:12]}")
+    if result.took_over_from:
+        out(f"  took over from {safe(result.took_over_from)} (lease passed)")
+    if task.claimed_by and task.status == "in_progress":
+        out(f"  held by {safe(task.claimed_by)} on {safe(task.claim_branch)} until {safe(task.lease_until)}")
+    if result.prerequisite is not None:
+        out(f"  now depends on {safe(result.prerequisite.id)}: {safe(result.prerequisite.title)}")
+    for ready in result.now_ready:
+        out(f"  now ready: {safe(ready.id)}  {safe(ready.title)}")
+
+
+def status_table(report: Any) -> None:
+    """Print tasks with their state here and what other branches say."""
+    out(f"on {report.current or 'detached HEAD'}; integration branch {report.integration or '?'}")
+    rows = []
+    for entry in report.entries:
+        notes = []
+        for version in entry.elsewhere:
+            task = version.task
+            if task is None:
+                notes.append(f"{'invalid' if version.problem else 'deleted'} on {version.ref}")
+            elif task.status == "in_progress" and task.claimed_by:
+                notes.append(f"claimed on {version.ref} by {task.claimed_by} until {task.lease_until}")
+            elif task.status == "done":
+                notes.append(f"done on {version.ref}, not merged")
+            else:
+                notes.append(f"{task.status} on {version.ref}")
+        title = entry.here.title if entry.here else (entry.elsewhere[0].task.title if entry.elsewhere[0].task else "")
+        rows.append([entry.task_id, state_text(entry.state), title, "; ".join(notes)])
+    table(["ID", "STATE", "TITLE", "ELSEWHERE"], rows)
+
+
+def log_entries(entries: Sequence[Any]) -> None:
+    if not entries:
+        err("no history")
+    for entry in entries:
+        who = entry.agent or entry.author
+        out(f"{entry.date}  {entry.commit[:12]}  {safe(entry.action):<9} {safe(who)}  {safe(entry.subject)}")
+        for key, (old, new) in entry.changes.items():
+            out(f"    {safe(key)}: {safe(_short(old))} -> {safe(_short(new))}")
+
+
+def _short(value: Any) -> str:
+    text = "-" if value is None else str(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def reconcile_report(report: Any, dry_run: bool) -> None:
+    would = "would mark" if dry_run else "marked"
+    for task_id, evidence in report.closed:
+        out(f"{would} {safe(task_id)} done: closed by {evidence.commit[:12]} {safe(evidence.subject)}")
+    for task_id, evidence in report.filled:
+        out(f"{'would record' if dry_run else 'recorded'} closed_by {evidence.commit[:12]} on {safe(task_id)}")
+    for task_id in report.unverified:
+        out(f"unverified: {safe(task_id)} is done but no commit on the integration branch closes it")
+    if report.commit:
+        out(f"committed {report.commit[:12]}")
+    if not (report.closed or report.filled or report.unverified):
+        out("nothing to reconcile")

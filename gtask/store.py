@@ -255,15 +255,14 @@ class Store:
                taken: Callable[[str], bool] | None = None, body: str = "") -> Task:
         """Write a new task file; derive the ID from the title unless one is given."""
         self._require_writable()
-        existing = {i.lower() for i in self.ids()} | self.ids_on_refs()
-        if task_id is not None:
+        if task_id is None:
+            task_id = self.new_task_id(title, taken)
+        else:
             problem = id_problem(task_id)
             if problem:
                 raise UsageError(problem)
-            if task_id.lower() in existing or (taken and taken(task_id)):
+            if task_id.lower() in self._taken_ids() or (taken and taken(task_id)):
                 raise Conflict(f"task ID {task_id!r} is taken")
-        else:
-            task_id = new_id(title, lambda c: c.lower() in existing or bool(taken and taken(c)))
         data = {"title": title, **{k: v for k, v in fields.items() if v not in (None, [], "")}}
         if "status" not in data:
             data["status"] = "todo"
@@ -282,11 +281,23 @@ class Store:
             raise Conflict(f"task ID {task_id!r} is taken", path=self.label(path)) from None
         return task
 
+    def _taken_ids(self) -> set[str]:
+        return {i.lower() for i in self.ids()} | self.ids_on_refs()
+
+    def new_task_id(self, title: str, taken: Callable[[str], bool] | None = None) -> str:
+        """Derive a free ID from a title: not in the folder nor on any branch (SPEC §1)."""
+        existing = self._taken_ids()
+        return new_id(title, lambda c: c.lower() in existing or bool(taken and taken(c)))
+
     def ids_on_refs(self) -> set[str]:
         """Lower-cased IDs that exist on any local or remote-tracking branch of the repository."""
+        from .errors import GitError
         from .gitops import Git
 
-        git = Git.discover(self.root)
+        try:
+            git = Git.discover(self.root)
+        except GitError:
+            return set()  # no git installed: the folder is all there is
         if git is None:
             return set()
         try:

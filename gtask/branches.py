@@ -1,0 +1,155 @@
+"""What other branches say about tasks, read from git objects without a checkout (SPEC §3).
+
+For every local and remote-tracking branch other than the current one, only the
+task files that the branch changed since its merge base with the integration
+branch are read. The whole scan costs a fixed handful of git processes,
+however many branches there are.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from . import schema, taskfile
+from .errors import GtaskError
+from .gitops import Git
+from .model import Task
+from .store import Store
+
+
+@dataclass
+class RefVersion:
+    """A task file as one branch has it (`task` is None when the branch deleted or broke it)."""
+
+    ref: str  # short name: `agent/x` or `origin/agent/x`
+    commit: str
+    task_id: str
+    task: Task | None
+    problem: str | None = None
+
+    def live_claim(self, now: datetime) -> bool:
+        return self.task is not None and self.task.status == "in_progress" and self.task.has_live_claim(now)
+
+    def to_json(self, now: datetime) -> dict:
+        task = self.task
+        return {
+            "ref": self.ref, "commit": self.commit,
+            "status": task.status if task else None,
+            "state": _ref_state(self, now),
+            "claimed_by": task.claimed_by if task else None,
+            "lease_until": task.lease_until if task else None,
+            "claim_branch": task.claim_branch if task else None,
+            "problem": self.problem,
+        }
+
+
+def _ref_state(version: RefVersion, now: datetime) -> str:
+    if version.task is None:
+        return "invalid" if version.problem else "deleted"
+    if version.task.status == "in_progress":
+        return "claimed" if version.task.has_live_claim(now) else "stale"
+    if version.task.status == "done":
+        return "done-unmerged"
+    return version.task.status
+
+
+@dataclass
+class BranchView:
+    """The integration branch and every other branch's changed task files."""
+
+    integration: str | None
+    integration_commit: str | None
+    current: str | None
+    versions: dict[str, list[RefVersion]] = field(default_factory=dict)  # lower-case id -> versions
+    integration_blobs: dict[str, str] = field(default_factory=dict)  # file name -> blob sha
+    shallow: bool = False
+
+    def of(self, task_id: str) -> list[RefVersion]:
+        return self.versions.get(task_id.lower(), [])
+
+    def live_claims(self, task_id: str, now: datetime) -> list[RefVersion]:
+        return [v for v in self.of(task_id) if v.live_claim(now)]
+
+
+def integration_branch(store: Store, git: Git) -> str | None:
+    """The configured integration branch, else the remote's HEAD, else main, else master."""
+    if store.config.integration_branch:
+        return store.config.integration_branch
+    remote_head = git.remote_head_branch()
+    if remote_head:
+        return remote_head
+    for candidate in ("main", "master"):
+        if git.rev_parse(f"refs/heads/{candidate}") or git.rev_parse(f"refs/remotes/origin/{candidate}"):
+            return candidate
+    return git.current_branch()
+
+
+def _short(ref: str) -> str:
+    for prefix in ("refs/heads/", "refs/remotes/"):
+        if ref.startswith(prefix):
+            return ref[len(prefix):]
+    return ref
+
+
+def scan(store: Store, git: Git) -> BranchView:
+    """Read what every other branch says about the tasks it changed."""
+    folder = store.tasks_dir.resolve().relative_to(git.top.resolve()).as_posix()
+    integration = integration_branch(store, git)
+    current = git.current_branch()
+    refs = git.refs()
+    integ_ref = next((r for r in (f"refs/heads/{integration}", f"refs/remotes/origin/{integration}") if r in refs), None)
+    integ_commit = refs.get(integ_ref) if integ_ref else None
+    view = BranchView(integration, integ_commit, current, shallow=git.is_shallow())
+    others = {r: sha for r, sha in refs.items() if r != integ_ref and r != f"refs/heads/{current}"}
+    forks = git.fork_points(list(set(others.values())), integ_commit) if integ_commit else {}
+    tree_specs = {f"{sha}:{folder}" for sha in others.values()}
+    tree_specs |= {f"{base}:{folder}" for base in forks.values() if base}
+    if integ_commit:
+        tree_specs.add(f"{integ_commit}:{folder}")
+    trees = git.trees(tree_specs)
+    if integ_commit:
+        view.integration_blobs = trees[f"{integ_commit}:{folder}"]
+    wanted: list[tuple[str, str, str, str | None]] = []  # ref, commit, name, blob
+    for ref, sha in sorted(others.items()):
+        base = forks.get(sha)
+        if base == sha:
+            continue  # fully merged into the integration branch: says nothing new
+        before = trees.get(f"{base}:{folder}", {}) if base else {}
+        after = trees[f"{sha}:{folder}"]
+        for name in sorted(set(before) | set(after)):
+            if name.endswith(".md") and before.get(name) != after.get(name):
+                wanted.append((ref, sha, name, after.get(name)))
+    blobs = git.cat_file(blob for *_, blob in wanted if blob)
+    for ref, sha, name, blob in wanted:
+        task_id = name[:-3]
+        task, problem = _parse_blob(store, folder, name, blobs.get(blob) if blob else None)
+        version = RefVersion(_short(ref), sha, task_id, task, problem)
+        view.versions.setdefault(task_id.lower(), []).append(version)
+    return view
+
+
+def _parse_blob(store: Store, folder: str, name: str, obj: tuple[str, bytes] | None) -> tuple[Task | None, str | None]:
+    if obj is None:
+        return None, None
+    label = f"{folder}/{name}"
+    try:
+        tf = taskfile.parse(taskfile.decode(obj[1], label), label)
+    except GtaskError as exc:
+        return None, exc.message
+    task, problems = schema.build_task(tf, name[:-3], store.project, label)
+    errors = [p.message for p in problems if p.is_error]
+    return task, (errors[0] if errors else None)
+
+
+def read_blobs(store: Store, git: Git, view: BranchView, names: list[str]) -> dict[str, Task]:
+    """Read tasks as the integration branch has them (by file name)."""
+    folder = store.tasks_dir.resolve().relative_to(git.top.resolve()).as_posix()
+    shas = {name: view.integration_blobs[name] for name in names if name in view.integration_blobs}
+    objects = git.cat_file(shas.values())
+    result = {}
+    for name, sha in shas.items():
+        task, _ = _parse_blob(store, folder, name, objects.get(sha))
+        if task is not None:
+            result[name] = task
+    return result

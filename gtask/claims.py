@@ -1,0 +1,148 @@
+"""The protocol for one clone (SPEC §3): claim, release, done, handoff, each one commit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from . import branches
+from .config import parse_duration
+from .errors import Conflict, UsageError
+from .graph import TaskGraph
+from .model import CLAIM_KEYS, Task, format_time, now_utc
+from .protocol import Session
+from .writer import REMOVE
+
+_UNCLAIM = {key: REMOVE for key in CLAIM_KEYS}
+
+
+@dataclass
+class Outcome:
+    """What a protocol command did."""
+
+    task: Task
+    commit: str
+    took_over_from: str | None = None
+    prerequisite: Task | None = None
+    now_ready: list[Task] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        return {
+            "task": self.task.to_json(), "commit": self.commit, "took_over_from": self.took_over_from,
+            "prerequisite": self.prerequisite.to_json() if self.prerequisite else None,
+            "now_ready": [t.to_json("ready") for t in self.now_ready],
+        }
+
+
+def _holder(task: Task, where: str | None = None) -> str:
+    return f"{task.claimed_by} on {where or task.claim_branch or '?'} until {task.lease_until or 'no lease'}"
+
+
+def _refuse_foreign_claims(session: Session, task: Task, view: branches.BranchView, force: bool) -> None:
+    now = now_utc()
+    if task.status == "in_progress" and task.has_live_claim(now) and task.claimed_by != session.agent and not force:
+        raise Conflict(f"{task.id} is claimed by {_holder(task)}")
+    for version in view.live_claims(task.id, now):
+        if version.task.claimed_by != session.agent and not force:
+            raise Conflict(f"{task.id} is claimed by {_holder(version.task, version.ref)}")
+
+
+def claim(session: Session, task_id: str, lease: str | None = None, force: bool = False) -> Outcome:
+    """Claim a ready (or stale) task on the current branch."""
+    store, git = session.store, session.git
+    branch = git.current_branch()
+    if branch is None:
+        raise UsageError("HEAD is detached: a claim needs a branch (git switch -c <branch>)")
+    task_id = store.resolve_id(task_id)
+    session.ensure_clean(task_id)
+    loaded = store.load()
+    if task_id not in loaded.tasks:
+        store.get(task_id)  # raises the file's own error
+    graph = TaskGraph(loaded.tasks.values())
+    task = loaded.tasks[task_id]
+    state = graph.state((store.project, task_id))
+    view = branches.scan(store, git)
+    _refuse_foreign_claims(session, task, view, force)
+    took_over = task.claimed_by if state == "stale" and task.claimed_by != session.agent else None
+    renewing = state == "claimed" and task.claimed_by == session.agent
+    if state not in ("ready", "stale") and not renewing and not force:
+        waits = ", ".join(graph.label(n, store.project) for n in graph.unfinished_deps((store.project, task_id)))
+        detail = f"; it waits on {waits}" if waits else ""
+        raise Conflict(f"{task_id} is not ready (state {state}{detail}); use --force to claim it anyway")
+    seconds = parse_duration(lease) if lease else store.config.lease_seconds
+    now = now_utc()
+    changes = {
+        "status": "in_progress", "claimed_by": session.agent, "claimed_at": format_time(now),
+        "lease_until": format_time(now + timedelta(seconds=seconds)), "claim_branch": branch,
+    }
+    note = f"Took over from {took_over} (lease passed)" if took_over else None
+    commit = session.change_and_commit("claim", task_id, lambda: [store.update(task_id, changes).id], note=note)
+    return Outcome(store.get(task_id), commit, took_over_from=took_over)
+
+
+def release(session: Session, task_id: str, note: str | None = None, force: bool = False) -> Outcome:
+    """Give a claimed task back: status todo, claim keys removed."""
+    store = session.store
+    task_id = store.resolve_id(task_id)
+    session.ensure_clean(task_id)
+    task = store.get(task_id)
+    if task.status != "in_progress" and not task.claimed_by:
+        raise Conflict(f"{task_id} is not claimed (status {task.status})")
+    if task.claimed_by and task.claimed_by != session.agent and task.has_live_claim(now_utc()) and not force:
+        raise Conflict(f"{task_id} is claimed by {_holder(task)}; use --force to release it anyway")
+    changes = {"status": "todo", **_UNCLAIM}
+    commit = session.change_and_commit("release", task_id, lambda: [store.update(task_id, changes).id], note=note)
+    return Outcome(store.get(task_id), commit)
+
+
+def done(session: Session, task_id: str, note: str | None = None, force: bool = False) -> Outcome:
+    """Complete a task; the commit carries `Closes: <id>`; report what became ready."""
+    store = session.store
+    task_id = store.resolve_id(task_id)
+    session.ensure_clean(task_id)
+    task = store.get(task_id)
+    if task.is_finished and not force:
+        raise Conflict(f"{task_id} is already {task.status}")
+    if task.claimed_by and task.claimed_by != session.agent and task.has_live_claim(now_utc()) and not force:
+        raise Conflict(f"{task_id} is claimed by {_holder(task)}; use --force to complete it anyway")
+    before = _ready_ids(store)
+    changes = {"status": "done", "closed_at": format_time(now_utc()), **_UNCLAIM}
+    commit = session.change_and_commit("done", task_id, lambda: [store.update(task_id, changes).id],
+                                       note=note, trailers=[("Closes", task_id)])
+    loaded = store.load()
+    after = _ready_ids(store, loaded.tasks)
+    now_ready = [loaded.tasks[i] for i in sorted(after - before) if i in loaded.tasks]
+    return Outcome(store.get(task_id), commit, now_ready=now_ready)
+
+
+def _ready_ids(store, tasks: dict | None = None) -> set[str]:
+    tasks = tasks if tasks is not None else store.load().tasks
+    return {node[1] for node in TaskGraph(tasks.values()).ready(store.project)}
+
+
+def handoff(session: Session, task_id: str, needs_title: str | None = None, needs_id: str | None = None,
+            note: str | None = None) -> Outcome:
+    """File (or link) a prerequisite, add it to depends_on and release the claim, in one commit."""
+    if bool(needs_title) == bool(needs_id):
+        raise UsageError("handoff needs exactly one of --needs TITLE or --needs-id ID")
+    store = session.store
+    task_id = store.resolve_id(task_id)
+    session.ensure_clean(task_id)
+    task = store.get(task_id)
+    if task.claimed_by and task.claimed_by != session.agent and task.has_live_claim(now_utc()):
+        raise Conflict(f"{task_id} is claimed by {_holder(task)}")
+    prereq_id = store.resolve_id(needs_id) if needs_id else store.new_task_id(needs_title)
+
+    def change() -> list[str]:
+        if needs_title:
+            store.create(needs_title, {"status": "todo"}, task_id=prereq_id)
+        depends = list(task.depends_on) + ([prereq_id] if prereq_id not in task.depends_on else [])
+        changes = {"depends_on": depends}
+        if task.status == "in_progress" or task.claimed_by:
+            changes.update({"status": "todo", **_UNCLAIM})
+        store.update(task_id, changes)
+        return [task_id] + ([prereq_id] if needs_title else [])
+
+    commit = session.change_and_commit("handoff", task_id, change, note=note, trailers=[("Needs", prereq_id)],
+                                       touched=[task_id, prereq_id])
+    return Outcome(store.get(task_id), commit, prerequisite=store.get(prereq_id))

@@ -1,0 +1,71 @@
+"""`gtask status`: this repository's tasks with what every other branch says about them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from . import branches, closing
+from .branches import BranchView, RefVersion
+from .gitops import Git
+from .graph import TaskGraph
+from .model import Task, now_utc
+from .store import Store
+
+
+@dataclass
+class StatusEntry:
+    task_id: str
+    here: Task | None
+    state: str
+    elsewhere: list[RefVersion] = field(default_factory=list)
+    closed_by: list[closing.Evidence] = field(default_factory=list)
+
+
+@dataclass
+class StatusReport:
+    integration: str | None
+    current: str | None
+    shallow: bool
+    entries: list[StatusEntry]
+    problems: list
+
+
+def git_state(task: Task, state: str, view: BranchView, integration_task: Task | None,
+              evidence: list[closing.Evidence]) -> str:
+    """Refine a task's state with git: landed / unverified / done-unmerged, claims on other branches."""
+    now = now_utc()
+    if task.status == "done":
+        if integration_task is not None and integration_task.status == "done":
+            return "landed" if evidence else "unverified"
+        return "done-unmerged"
+    if state in ("ready", "waiting") and view.live_claims(task.id, now):
+        return "claimed"
+    return state
+
+
+def repository_status(store: Store, git: Git) -> StatusReport:
+    """Build the status of every task: here (work tree), on the integration branch, elsewhere."""
+    loaded = store.load()
+    graph = TaskGraph(loaded.tasks.values())
+    view = branches.scan(store, git)
+    evidence = closing.scan(git, view.integration_commit, store.project)
+    done_names = [f"{t.id}.md" for t in loaded.tasks.values() if t.status == "done"]
+    on_integration = branches.read_blobs(store, git, view, done_names)
+    entries = []
+    for task_id, task in sorted(loaded.tasks.items()):
+        proofs = evidence.of(store.project, task_id)
+        state = git_state(task, graph.state((store.project, task_id)), view,
+                          on_integration.get(f"{task_id}.md"), proofs)
+        entries.append(StatusEntry(task_id, task, state, view.of(task_id), proofs))
+    known = {t.lower() for t in loaded.tasks} | {i.lower() for i in store.ids()}
+    for key, versions in sorted(view.versions.items()):
+        if key not in known and any(v.task for v in versions):
+            entries.append(StatusEntry(versions[0].task_id, None, "elsewhere", versions))
+    return StatusReport(view.integration, view.current, view.shallow, entries, loaded.problems)
+
+
+def entry_json(entry: StatusEntry) -> dict:
+    now = now_utc()
+    base = entry.here.to_json(entry.state) if entry.here else {"id": entry.task_id, "state": entry.state}
+    return {**base, "elsewhere": [v.to_json(now) for v in entry.elsewhere],
+            "closed_by_commits": [e.to_json() for e in entry.closed_by]}
