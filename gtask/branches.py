@@ -8,6 +8,7 @@ however many branches there are.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -142,14 +143,30 @@ def _parse_blob(store: Store, folder: str, name: str, obj: tuple[str, bytes] | N
     return task, (errors[0] if errors else None)
 
 
-def read_blobs(store: Store, git: Git, view: BranchView, names: list[str]) -> dict[str, Task]:
-    """Read tasks as the integration branch has them (by file name)."""
+def integration_versions(store: Store, git: Git, view: BranchView, tasks: list[Task]) -> dict[str, Task]:
+    """Return these tasks as the integration branch has them, by ID.
+
+    A work-tree file whose git blob id equals the integration branch's is not
+    read from git: the work tree's task is the answer.
+    """
     folder = store.tasks_dir.resolve().relative_to(git.top.resolve()).as_posix()
-    shas = {name: view.integration_blobs[name] for name in names if name in view.integration_blobs}
-    objects = git.cat_file(shas.values())
-    result = {}
-    for name, sha in shas.items():
-        task, _ = _parse_blob(store, folder, name, objects.get(sha))
+    result: dict[str, Task] = {}
+    differing: dict[str, str] = {}
+    for task in tasks:
+        sha = view.integration_blobs.get(f"{task.id}.md")
+        if sha is None:
+            continue
+        try:
+            data = store.path_of(task.id).read_bytes()
+        except OSError:
+            data = b""
+        if hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest() == sha:
+            result[task.id] = task
+        else:
+            differing[task.id] = sha
+    objects = git.cat_file(differing.values())
+    for task_id, sha in differing.items():
+        task, _ = _parse_blob(store, folder, f"{task_id}.md", objects.get(sha))
         if task is not None:
-            result[name] = task
+            result[task_id] = task
     return result

@@ -286,11 +286,10 @@ class Git:
         return commit
 
 
+_TREE_ENTRY = re.compile(rb"[0-7]+ ([^\0]*)\0(.{20})", re.S)
+
+
 def _tree_entries(raw: bytes) -> Iterable[tuple[str, str]]:
     """Parse a raw tree object into (name, object sha) pairs (SHA-1 repositories)."""
-    pos = 0
-    while pos < len(raw):
-        space = raw.index(b" ", pos)
-        nul = raw.index(b"\0", space)
-        yield raw[space + 1 : nul].decode("utf-8", "surrogateescape"), raw[nul + 1 : nul + 21].hex()
-        pos = nul + 21
+    for match in _TREE_ENTRY.finditer(raw):
+        yield match.group(1).decode("utf-8", "surrogateescape"), match.group(2).hex()

@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from . import branches, closing
 from .branches import BranchView, RefVersion
 from .gitops import Git
-from .graph import TaskGraph
 from .model import Task, now_utc
 from .store import Store
 
@@ -46,16 +45,15 @@ def git_state(task: Task, state: str, view: BranchView, integration_task: Task |
 def repository_status(store: Store, git: Git) -> StatusReport:
     """Build the status of every task: here (work tree), on the integration branch, elsewhere."""
     loaded = store.load()
-    graph = TaskGraph(loaded.tasks.values())
+    states = store.states(loaded.tasks)
     view = branches.scan(store, git)
     evidence = closing.scan(git, view.integration_commit, store.project)
-    done_names = [f"{t.id}.md" for t in loaded.tasks.values() if t.status == "done"]
-    on_integration = branches.read_blobs(store, git, view, done_names)
+    done = [t for t in loaded.tasks.values() if t.status == "done"]
+    on_integration = branches.integration_versions(store, git, view, done)
     entries = []
     for task_id, task in sorted(loaded.tasks.items()):
         proofs = evidence.of(store.project, task_id)
-        state = git_state(task, graph.state((store.project, task_id)), view,
-                          on_integration.get(f"{task_id}.md"), proofs)
+        state = git_state(task, states[task_id], view, on_integration.get(task_id), proofs)
         entries.append(StatusEntry(task_id, task, state, view.of(task_id), proofs))
     known = {t.lower() for t in loaded.tasks} | {i.lower() for i in store.ids()}
     for key, versions in sorted(view.versions.items()):
