@@ -66,6 +66,9 @@ class BranchView:
     integration_blobs: dict[str, str] = field(default_factory=dict)  # file name -> blob sha
     shallow: bool = False
 
+    def add(self, version: RefVersion) -> None:
+        self.versions.setdefault(version.task_id.lower(), []).append(version)
+
     def of(self, task_id: str) -> list[RefVersion]:
         return self.versions.get(task_id.lower(), [])
 
@@ -86,6 +89,15 @@ def integration_branch(store: Store, git: Git) -> str | None:
     return git.current_branch()
 
 
+def _integration_ref(git: Git, refs: dict[str, str], integration: str | None) -> str | None:
+    """The local integration branch, or its remote-tracking branch when the local one is behind it."""
+    local = f"refs/heads/{integration}"
+    remote = f"refs/remotes/{git.default_remote() or 'origin'}/{integration}"
+    if local in refs and remote in refs and refs[local] != refs[remote]:
+        return remote if git.is_ancestor(refs[local], refs[remote]) else local
+    return local if local in refs else (remote if remote in refs else None)
+
+
 def _short(ref: str) -> str:
     for prefix in ("refs/heads/", "refs/remotes/"):
         if ref.startswith(prefix):
@@ -98,8 +110,8 @@ def scan(store: Store, git: Git) -> BranchView:
     folder = store.tasks_dir.resolve().relative_to(git.top.resolve()).as_posix()
     integration = integration_branch(store, git)
     current = git.current_branch()
-    refs = git.refs()
-    integ_ref = next((r for r in (f"refs/heads/{integration}", f"refs/remotes/origin/{integration}") if r in refs), None)
+    refs = git.refs(["refs/heads", "refs/remotes"])
+    integ_ref = _integration_ref(git, refs, integration)
     integ_commit = refs.get(integ_ref) if integ_ref else None
     view = BranchView(integration, integ_commit, current, shallow=git.is_shallow())
     others = {r: sha for r, sha in refs.items() if r != integ_ref and r != f"refs/heads/{current}"}
@@ -121,12 +133,18 @@ def scan(store: Store, git: Git) -> BranchView:
         for name in sorted(set(before) | set(after)):
             if name.endswith(".md") and before.get(name) != after.get(name):
                 wanted.append((ref, sha, name, after.get(name)))
-    blobs = git.cat_file(blob for *_, blob in wanted if blob)
+    leases = git.refs(["refs/gtask"])  # refs/gtask/<remote>/{claims,done}/<id>, fetched by sync
+    lease_specs = {ref: f"{sha}:{folder}/{ref.rsplit('/', 1)[1]}.md" for ref, sha in leases.items()}
+    blobs = git.cat_file([blob for *_, blob in wanted if blob] + list(lease_specs.values()))
     for ref, sha, name, blob in wanted:
-        task_id = name[:-3]
         task, problem = _parse_blob(store, folder, name, blobs.get(blob) if blob else None)
-        version = RefVersion(_short(ref), sha, task_id, task, problem)
-        view.versions.setdefault(task_id.lower(), []).append(version)
+        view.add(RefVersion(_short(ref), sha, name[:-3], task, problem))
+    for ref, spec in lease_specs.items():
+        name = spec.rsplit("/", 1)[1]
+        task, problem = _parse_blob(store, folder, name, blobs.get(spec))
+        _, _, remote, kind, _ = ref.split("/", 4)
+        view.add(RefVersion(f"{'lease' if kind == 'claims' else 'done'}@{remote}", leases[ref], name[:-3], task,
+                            problem))
     return view
 
 

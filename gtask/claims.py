@@ -11,6 +11,7 @@ from .errors import Conflict, UsageError
 from .graph import TaskGraph
 from .model import CLAIM_KEYS, Task, format_time, now_utc
 from .protocol import Session
+from .remote import Remote
 from .writer import REMOVE
 
 _UNCLAIM = {key: REMOVE for key in CLAIM_KEYS}
@@ -47,8 +48,9 @@ def _refuse_foreign_claims(session: Session, task: Task, view: branches.BranchVi
             raise Conflict(f"{task.id} is claimed by {_holder(version.task, version.ref)}")
 
 
-def claim(session: Session, task_id: str, lease: str | None = None, force: bool = False) -> Outcome:
-    """Claim a ready (or stale) task on the current branch."""
+def claim(session: Session, task_id: str, lease: str | None = None, force: bool = False,
+          push: str | None = None) -> Outcome:
+    """Claim a ready (or stale) task on the current branch; with `push` (a remote, or ""), exactly once."""
     store, git = session.store, session.git
     branch = git.current_branch()
     if branch is None:
@@ -63,6 +65,7 @@ def claim(session: Session, task_id: str, lease: str | None = None, force: bool 
     state = graph.state((store.project, task_id))
     view = branches.scan(store, git)
     _refuse_foreign_claims(session, task, view, force)
+    remote, expected = _remote_plan(session, task_id, push, force)
     took_over = task.claimed_by if state == "stale" and task.claimed_by != session.agent else None
     renewing = state == "claimed" and task.claimed_by == session.agent
     if state not in ("ready", "stale") and not renewing and not force:
@@ -76,11 +79,33 @@ def claim(session: Session, task_id: str, lease: str | None = None, force: bool 
         "lease_until": format_time(now + timedelta(seconds=seconds)), "claim_branch": branch,
     }
     note = f"Took over from {took_over} (lease passed)" if took_over else None
-    commit = session.change_and_commit("claim", task_id, lambda: [store.update(task_id, changes).id], note=note)
-    return Outcome(store.get(task_id), commit, took_over_from=took_over)
+    committed = session.change_and_commit("claim", task_id, lambda: [store.update(task_id, changes).id], note=note)
+    if remote:
+        remote.publish_claim(task_id, committed, expected, force)
+    return Outcome(store.get(task_id), committed.commit, took_over_from=took_over)
 
 
-def release(session: Session, task_id: str, note: str | None = None, force: bool = False) -> Outcome:
+def renew(session: Session, task_id: str, lease: str | None = None, push: str | None = None) -> Outcome:
+    """Extend a live lease held by this agent (a heartbeat for long work)."""
+    store = session.store
+    task_id = store.resolve_id(task_id)
+    session.ensure_clean(task_id)
+    task = store.get(task_id)
+    if task.status != "in_progress" or task.claimed_by != session.agent:
+        raise Conflict(f"{task_id} is not claimed by {session.agent}" + (f" ({_holder(task)})" if task.claimed_by else ""))
+    if not task.has_live_claim(now_utc()):
+        raise Conflict(f"the lease on {task_id} passed at {task.lease_until}; claim it again (it may have been taken over)")
+    remote, expected = _remote_plan(session, task_id, push, force=False)
+    seconds = parse_duration(lease) if lease else store.config.lease_seconds
+    until = format_time(now_utc() + timedelta(seconds=seconds))
+    committed = session.change_and_commit("renew", task_id, lambda: [store.update(task_id, {"lease_until": until}).id])
+    if remote:
+        remote.publish_claim(task_id, committed, expected, force=False)
+    return Outcome(store.get(task_id), committed.commit)
+
+
+def release(session: Session, task_id: str, note: str | None = None, force: bool = False,
+            push: str | None = None) -> Outcome:
     """Give a claimed task back: status todo, claim keys removed."""
     store = session.store
     task_id = store.resolve_id(task_id)
@@ -91,11 +116,15 @@ def release(session: Session, task_id: str, note: str | None = None, force: bool
     if task.claimed_by and task.claimed_by != session.agent and task.has_live_claim(now_utc()) and not force:
         raise Conflict(f"{task_id} is claimed by {_holder(task)}; use --force to release it anyway")
     changes = {"status": "todo", **_UNCLAIM}
-    commit = session.change_and_commit("release", task_id, lambda: [store.update(task_id, changes).id], note=note)
-    return Outcome(store.get(task_id), commit)
+    committed = session.change_and_commit("release", task_id, lambda: [store.update(task_id, changes).id],
+                                          note=note)
+    if push is not None:
+        Remote.choose(session, push or None).publish_end(task_id, committed, done=False)
+    return Outcome(store.get(task_id), committed.commit)
 
 
-def done(session: Session, task_id: str, note: str | None = None, force: bool = False) -> Outcome:
+def done(session: Session, task_id: str, note: str | None = None, force: bool = False,
+         push: str | None = None) -> Outcome:
     """Complete a task; the commit carries `Closes: <id>`; report what became ready."""
     store = session.store
     task_id = store.resolve_id(task_id)
@@ -107,8 +136,11 @@ def done(session: Session, task_id: str, note: str | None = None, force: bool = 
         raise Conflict(f"{task_id} is claimed by {_holder(task)}; use --force to complete it anyway")
     before = _ready_ids(store)
     changes = {"status": "done", "closed_at": format_time(now_utc()), **_UNCLAIM}
-    commit = session.change_and_commit("done", task_id, lambda: [store.update(task_id, changes).id],
-                                       note=note, trailers=[("Closes", task_id)])
+    committed = session.change_and_commit("done", task_id, lambda: [store.update(task_id, changes).id],
+                                          note=note, trailers=[("Closes", task_id)])
+    if push is not None:
+        Remote.choose(session, push or None).publish_end(task_id, committed, done=True)
+    commit = committed.commit
     loaded = store.load()
     after = _ready_ids(store, loaded.tasks)
     now_ready = [loaded.tasks[i] for i in sorted(after - before) if i in loaded.tasks]
@@ -143,6 +175,37 @@ def handoff(session: Session, task_id: str, needs_title: str | None = None, need
         store.update(task_id, changes)
         return [task_id] + ([prereq_id] if needs_title else [])
 
-    commit = session.change_and_commit("handoff", task_id, change, note=note, trailers=[("Needs", prereq_id)],
-                                       touched=[task_id, prereq_id])
-    return Outcome(store.get(task_id), commit, prerequisite=store.get(prereq_id))
+    committed = session.change_and_commit("handoff", task_id, change, note=note, trailers=[("Needs", prereq_id)],
+                                          touched=[task_id, prereq_id])
+    return Outcome(store.get(task_id), committed.commit, prerequisite=store.get(prereq_id))
+
+
+# -- across clones: the lease ref on the remote (see remote.py) ---------------
+
+
+def _remote_plan(session: Session, task_id: str, push: str | None, force: bool):
+    """With --push: the remote and the compare-and-swap values for the task's refs, checked before committing."""
+    if push is None:
+        return None, {}
+    remote = Remote.choose(session, push or None)
+    return remote, remote.plan_claim(task_id, remote.known(task_id), force)
+
+
+def claim_next(session: Session, filters=None, push: str | None = None, tries: int = 5,
+               lease: str | None = None) -> Outcome | None:
+    """Claim the best ready task; on a lost race move to the next candidate, up to `tries` attempts.
+
+    Returns None when nothing is ready; raises Conflict when every attempt lost.
+    """
+    from .planning import Plan
+
+    candidates = [task.id for task, _ in Plan.of(session.store).ranked_ready(filters)]
+    if not candidates:
+        return None
+    lost = []
+    for task_id in candidates[:tries]:
+        try:
+            return claim(session, task_id, lease=lease, push=push)
+        except Conflict as exc:
+            lost.append(f"{task_id}: {exc.message}")
+    raise Conflict(f"lost {len(lost)} race(s): " + "; ".join(lost))

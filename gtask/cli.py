@@ -24,7 +24,7 @@ def cli(directory: str | None, no_cache: bool) -> None:
 for command in (
     init.init, new.new, listing.list_tasks, show.show, setcmd.set_fields, edit.edit, check.check,
     plan.ready, plan.next_task, plan.blocked, plan.order, graphcmd.graph,
-    protocol.claim, protocol.release, protocol.done, protocol.handoff,
+    protocol.claim, protocol.renew, protocol.release, protocol.done, protocol.handoff, protocol.sync,
     history.status, history.log, history.reconcile,
 ):
     cli.add_command(command)

@@ -171,5 +171,5 @@ def reconcile(session: "Session", dry_run: bool = False) -> ReconcileReport:
             store.update(task_id, changes[task_id])
         return ids
 
-    report.commit = session.change_and_commit("reconcile", ", ".join(ids), change, touched=ids)
+    report.commit = session.change_and_commit("reconcile", ", ".join(ids), change, touched=ids).commit
     return report

@@ -223,6 +223,40 @@ class Git:
         out = self.run("log", *args, check=False).stdout
         return [record.split("\0") for record in out.split("\x01")[1:]]
 
+    # -- remotes ---------------------------------------------------------
+
+    def default_remote(self) -> str | None:
+        """The current branch's upstream remote, else `origin`, else the only remote."""
+        branch = self.current_branch()
+        upstream = self.config_get(f"branch.{branch}.remote") if branch else None
+        remotes = self.out("remote").split()
+        if upstream and upstream in remotes:
+            return upstream
+        if "origin" in remotes:
+            return "origin"
+        return remotes[0] if len(remotes) == 1 else None
+
+    def push(self, remote: str, refspecs: list[str], leases: dict[str, str] | None = None) -> "PushResult":
+        """`git push --atomic --porcelain` with compare-and-swap leases ({ref: expected sha or ''})."""
+        args = ["push", "--atomic", "--porcelain", "--no-verify"]
+        args += [f"--force-with-lease={ref}:{old}" for ref, old in (leases or {}).items()]
+        result = self.run(*args, remote, *refspecs, check=False)
+        return PushResult.parse(result)
+
+    def fetch(self, remote: str, refspecs: list[str], prune: bool = True) -> None:
+        args = ["fetch", "--quiet", "--no-tags"] + (["--prune"] if prune else []) + [remote, *refspecs]
+        result = self.run(*args, check=False)
+        if result.returncode != 0:
+            raise GitError(remote_failure(remote, result.stderr))
+
+    def update_ref(self, ref: str, new: str | None, old: str | None = None) -> bool:
+        """Set (or delete, with `new` None) a local ref, optionally only if it still has `old`."""
+        if new is None:
+            args = ["update-ref", "-d", ref] + ([old] if old else [])
+        else:
+            args = ["update-ref", ref, new] + ([old] if old is not None else [])
+        return self.run(*args, check=False).returncode == 0
+
     def first_added(self, folder: str) -> dict[str, float]:
         """Map each file name ever added under `folder` (on HEAD's history) to when it was first added."""
         out = self.run("log", "--diff-filter=A", "--format=%x00%ct", "--name-only", "--no-renames",
@@ -287,6 +321,66 @@ class Git:
 
 
 _TREE_ENTRY = re.compile(rb"[0-7]+ ([^\0]*)\0(.{20})", re.S)
+
+
+_REMOTE_HINTS = (
+    (re.compile(r"does not appear to be a git repository|Could not read from remote|unable to access|"
+                r"Could not resolve host|Connection refused|Connection timed out", re.I),
+     "cannot reach the remote {remote!r}: check the URL and your network (git: {detail})"),
+    (re.compile(r"Authentication failed|Permission denied|could not read Username|403", re.I),
+     "the remote {remote!r} refused the credentials: check your access (git: {detail})"),
+)
+
+
+def remote_failure(remote: str, stderr: str) -> str:
+    """Turn git's transport failure into a sentence that says what to do."""
+    detail = " ".join(line.strip() for line in stderr.strip().splitlines()[-2:]) or "no message"
+    for pattern, hint in _REMOTE_HINTS:
+        if pattern.search(stderr):
+            return hint.format(remote=remote, detail=detail)
+    return f"git push/fetch to {remote!r} failed: {detail}"
+
+
+@dataclass
+class PushResult:
+    """What the remote did with each ref of a push."""
+
+    ok: bool
+    refs: dict[str, tuple[str, str]]  # destination ref -> (flag, summary)
+    stderr: str
+    transport_failed: bool
+
+    @classmethod
+    def parse(cls, result: Result) -> "PushResult":
+        refs = {}
+        for line in result.stdout.splitlines():
+            parts = line.split("\t")
+            if len(parts) >= 3 and ":" in parts[1]:
+                refs[parts[1].rsplit(":", 1)[1]] = (parts[0], parts[2])
+        return cls(result.returncode == 0, refs, result.stderr, not refs and result.returncode != 0)
+
+    def rejected_because_taken(self, ref: str) -> bool:
+        """The ref was refused because it exists, moved, or another push held its lock: another agent won."""
+        flag, summary = self.refs.get(ref, ("", ""))
+        if flag != "!":
+            return False
+        if "stale info" in summary or "fetch first" in summary:
+            return True  # our compare-and-swap failed against what the remote advertised
+        # a push that passed that check together with ours: the remote's own transaction refused it
+        return f"cannot lock ref '{ref}'" in self.stderr
+
+    def explain(self, remote: str) -> str:
+        refused = {r: v for r, v in self.refs.items() if v[0] == "!"}
+        causes = {r: v for r, v in refused.items() if "atomic" not in v[1]} or refused
+        for ref, (flag, summary) in causes.items():
+            if flag == "!":
+                if "remote rejected" in summary:
+                    return (f"the remote {remote!r} rejected {ref}: {summary}; if the host refuses refs outside "
+                            "refs/heads and refs/tags, claims cannot use --push there (see docs/fleet.md)")
+                if "non-fast-forward" in summary:
+                    return f"the remote branch {ref} has commits you do not have; fetch and merge it, then try again"
+                return f"the remote {remote!r} refused {ref}: {summary}"
+        return remote_failure(remote, self.stderr)
 
 
 def _tree_entries(raw: bytes) -> Iterable[tuple[str, str]]:

@@ -77,7 +77,7 @@ def _added_times(store: Store, git) -> dict[Node, float]:
 
 
 def _claimed_elsewhere(store: Store, git) -> set[Node]:
-    """Tasks with a live claim on another local or remote-tracking branch."""
+    """Tasks with a live claim (or a completion) on another branch, or a live lease ref."""
     if store.is_plain_folder:
         return set()
     from .branches import scan
@@ -86,4 +86,4 @@ def _claimed_elsewhere(store: Store, git) -> set[Node]:
     view = scan(store, git)
     now = now_utc()
     return {(store.project, versions[0].task_id) for versions in view.versions.values()
-            if any(v.live_claim(now) for v in versions)}
+            if any(v.live_claim(now) or (v.task is not None and v.task.status == "done") for v in versions)}

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from .errors import GtaskError, UsageError
@@ -70,31 +69,58 @@ class Session:
     def commit(self, task_ids: list[str], text: str) -> str:
         return self.git.commit_paths([self.rel_path(t) for t in task_ids], text)
 
-    @contextmanager
-    def rollback_on_error(self, task_ids: list[str]) -> Iterator[None]:
-        """Restore these task files (or remove new ones) if anything inside fails."""
+    def snapshot(self, task_ids: list[str]) -> dict[str, bytes | None]:
+        """The current bytes of these task files (None for files that do not exist)."""
         saved = {}
         for task_id in task_ids:
             path = self.store.path_of(task_id)
-            saved[path] = path.read_bytes() if path.exists() else None
-        try:
-            yield
-        except BaseException:
-            for path, data in saved.items():
-                if data is None:
-                    path.unlink(missing_ok=True)
-                else:
-                    atomic_write(path, data.decode("utf-8"))
-            raise
+            saved[task_id] = path.read_bytes() if path.exists() else None
+        return saved
+
+    def restore(self, saved: dict[str, bytes | None]) -> None:
+        for task_id, data in saved.items():
+            path = self.store.path_of(task_id)
+            if data is None:
+                path.unlink(missing_ok=True)
+            else:
+                atomic_write(path, data.decode("utf-8"))
 
     def change_and_commit(self, action: str, task_id: str, change: Callable[[], list[str]],
                           note: str | None = None, trailers: list[tuple[str, str]] | None = None,
-                          touched: list[str] | None = None) -> str:
-        """Run `change` (which returns the IDs of the files it wrote), then commit exactly those files."""
-        with self.rollback_on_error(touched or [task_id]):
+                          touched: list[str] | None = None) -> "Committed":
+        """Run `change` (which returns the IDs of the files it wrote), then commit exactly those files.
+
+        If anything fails, the files are restored: no half-done step stays behind.
+        """
+        saved = self.snapshot(touched or [task_id])
+        parent = self.git.head_commit()
+        try:
             changed = change()
             subject = task_id or changed[0]
-            return self.commit(changed, message(action, subject, self.agent, note, trailers, changed))
+            commit = self.commit(changed, message(action, subject, self.agent, note, trailers, changed))
+        except BaseException:
+            self.restore(saved)
+            raise
+        return Committed(commit, parent, saved, changed)
+
+    def undo(self, done: "Committed") -> None:
+        """Take a commit back: the branch, the files and their index entries as they were before it."""
+        if done.parent:
+            self.git.update_ref("HEAD", done.parent, done.commit)
+        self.restore(done.saved)
+        paths = [self.rel_path(t) for t in done.saved]
+        if done.parent:
+            self.git.run("reset", "-q", done.parent, "--", *paths, check=False)
+
+
+@dataclass
+class Committed:
+    """A protocol commit, with what is needed to take it back."""
+
+    commit: str
+    parent: str | None
+    saved: dict[str, bytes | None]
+    changed: list[str]
 
 
 def create_task(store: Store, title: str, fields: dict, task_id: str | None = None,

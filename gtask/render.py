@@ -226,3 +226,12 @@ def reconcile_report(report: Any, dry_run: bool) -> None:
         out(f"committed {report.commit[:12]}")
     if not (report.closed or report.filled or report.unverified):
         out("nothing to reconcile")
+
+
+def sync_report(report: Any) -> None:
+    out(f"fetched {safe(report.remote)}: {len(report.leases)} lease ref(s), {len(report.completed)} completion(s)")
+    for task_id, holder in sorted(report.leases.items()):
+        who = f"{safe(holder.claimed_by)} until {safe(holder.lease_until)}" if holder else "?"
+        out(f"  {safe(task_id)}: {who}")
+    for task_id in report.unpushed_claims:
+        out(f"  your claim on {safe(task_id)} is not on the remote: run 'gtask claim {safe(task_id)} --push' to push it")

@@ -49,13 +49,22 @@ def ready(ctx: click.Context, lane: str | None, label: str | None, milestone: st
 @click.command("next")
 @filter_options
 @click.option("--explain", is_flag=True, help="Show the parts of the score that ranked the task first.")
+@click.option("--claim", "do_claim", is_flag=True, help="Claim it; on a lost race, try the next candidate.")
+@click.option("--agent", help="Who claims (default: $GTASK_AGENT, else git user.name).")
+@click.option("--push", "push", is_flag=False, flag_value="", default=None, metavar="[REMOTE]",
+              help="With --claim: push the claim and its lease ref atomically (exactly once across clones).")
+@click.option("--tries", type=click.IntRange(1, 100), default=5, show_default=True,
+              help="With --claim: how many candidates to try before giving up (exit 3).")
 @json_option
 @click.pass_context
 def next_task(ctx: click.Context, lane: str | None, label: str | None, milestone: str | None,
-              explain: bool, as_json: bool) -> int:
+              explain: bool, do_claim: bool, agent: str | None, push: str | None, tries: int,
+              as_json: bool) -> int:
     """Print the best ready task: priority, then how much it unblocks, then age."""
     from ..planning import Filters
 
+    if do_claim:
+        return _claim_next(ctx, Filters(lane, label, milestone), agent, push, tries, as_json)
     plan = _plan(ctx)
     render.problems(plan.loaded.errors, as_json)
     ranked = plan.ranked_ready(Filters(lane, label, milestone))
@@ -73,6 +82,26 @@ def next_task(ctx: click.Context, lane: str | None, label: str | None, milestone
     render.out(f"{render.safe(task.id)}  P{task.priority}  {render.safe(task.title)}")
     if explain:
         render.explain_score(task, score, [(t.id, s) for t, s in ranked[1:4]])
+    return 0
+
+
+def _claim_next(ctx: click.Context, filters, agent: str | None, push: str | None, tries: int, as_json: bool) -> int:
+    from ..claims import claim_next
+    from ..protocol import Session
+    from .protocol import push_target
+
+    session = Session.open(open_store(ctx), agent)
+    outcome = claim_next(session, filters, push=push_target(session, push), tries=tries)
+    if outcome is None:
+        if as_json:
+            render.emit_json(None)
+        else:
+            render.err("nothing is ready")
+        return 0
+    if as_json:
+        render.emit_json(outcome.to_json())
+    else:
+        render.outcome(outcome, "claimed")
     return 0
 
 

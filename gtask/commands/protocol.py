@@ -16,10 +16,22 @@ def agent_option(func: Callable[..., Any]) -> Callable[..., Any]:
     return click.option("--agent", help="Who acts (default: $GTASK_AGENT, else git user.name).")(func)
 
 
+def push_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Add --push [REMOTE] (default remote: the branch's upstream, else origin)."""
+    return click.option("--push", "push", is_flag=False, flag_value="", default=None, metavar="[REMOTE]",
+                        help="Also push the branch and the lease ref refs/gtask/claims/<id> atomically "
+                             "(config claim_push: true makes this the default).")(func)
+
+
 def _session(ctx: click.Context, agent: str | None):
     from ..protocol import Session
 
     return Session.open(open_store(ctx), agent)
+
+
+def push_target(session, push: str | None) -> str | None:
+    """--push as given, else "" (the default remote) when config says claim_push: true."""
+    return "" if push is None and session.store.config.claim_push else push
 
 
 def _report(outcome, verb: str, as_json: bool) -> None:
@@ -34,13 +46,33 @@ def _report(outcome, verb: str, as_json: bool) -> None:
 @agent_option
 @click.option("--lease", metavar="DURATION", help="How long the claim lasts, like 2h or 90m (default: config lease).")
 @click.option("--force", is_flag=True, help="Claim a task that is not ready.")
+@push_option
 @json_option
 @click.pass_context
-def claim(ctx: click.Context, task_id: str, agent: str | None, lease: str | None, force: bool, as_json: bool) -> None:
+def claim(ctx: click.Context, task_id: str, agent: str | None, lease: str | None, force: bool, push: str | None,
+          as_json: bool) -> None:
     """Claim a ready (or stale) task with a commit on the current branch."""
     from ..claims import claim as claim_task
 
-    _report(claim_task(_session(ctx, agent), task_id, lease=lease, force=force), "claimed", as_json)
+    session = _session(ctx, agent)
+    outcome = claim_task(session, task_id, lease=lease, force=force, push=push_target(session, push))
+    _report(outcome, "claimed", as_json)
+
+
+@click.command()
+@click.argument("task_id", metavar="ID")
+@agent_option
+@click.option("--lease", metavar="DURATION", help="The new lease from now, like 2h (default: config lease).")
+@push_option
+@json_option
+@click.pass_context
+def renew(ctx: click.Context, task_id: str, agent: str | None, lease: str | None, push: str | None,
+          as_json: bool) -> None:
+    """Extend your live lease on a task (a heartbeat for long work)."""
+    from ..claims import renew as renew_task
+
+    session = _session(ctx, agent)
+    _report(renew_task(session, task_id, lease=lease, push=push_target(session, push)), "renewed", as_json)
 
 
 @click.command()
@@ -48,13 +80,17 @@ def claim(ctx: click.Context, task_id: str, agent: str | None, lease: str | None
 @agent_option
 @click.option("--note", help="Why; goes into the commit message.")
 @click.option("--force", is_flag=True, help="Release a task that someone else holds.")
+@push_option
 @json_option
 @click.pass_context
-def release(ctx: click.Context, task_id: str, agent: str | None, note: str | None, force: bool, as_json: bool) -> None:
+def release(ctx: click.Context, task_id: str, agent: str | None, note: str | None, force: bool, push: str | None,
+            as_json: bool) -> None:
     """Give a claimed task back (status todo), with a commit."""
     from ..claims import release as release_task
 
-    _report(release_task(_session(ctx, agent), task_id, note=note, force=force), "released", as_json)
+    session = _session(ctx, agent)
+    outcome = release_task(session, task_id, note=note, force=force, push=push_target(session, push))
+    _report(outcome, "released", as_json)
 
 
 @click.command()
@@ -62,13 +98,33 @@ def release(ctx: click.Context, task_id: str, agent: str | None, note: str | Non
 @agent_option
 @click.option("--note", help="What was done; goes into the commit message.")
 @click.option("--force", is_flag=True, help="Complete a task that someone else holds.")
+@push_option
 @json_option
 @click.pass_context
-def done(ctx: click.Context, task_id: str, agent: str | None, note: str | None, force: bool, as_json: bool) -> None:
+def done(ctx: click.Context, task_id: str, agent: str | None, note: str | None, force: bool, push: str | None,
+         as_json: bool) -> None:
     """Complete a task with a commit that carries `Closes: <id>`; print what became ready."""
     from ..claims import done as done_task
 
-    _report(done_task(_session(ctx, agent), task_id, note=note, force=force), "done", as_json)
+    session = _session(ctx, agent)
+    outcome = done_task(session, task_id, note=note, force=force, push=push_target(session, push))
+    _report(outcome, "done", as_json)
+
+
+@click.command()
+@click.argument("remote", required=False)
+@agent_option
+@json_option
+@click.pass_context
+def sync(ctx: click.Context, remote: str | None, agent: str | None, as_json: bool) -> None:
+    """Fetch branches and lease refs (pruning deleted ones) so that status, ready and next see them."""
+    from ..remote import Remote
+
+    report = Remote.choose(_session(ctx, agent), remote).sync()
+    if as_json:
+        render.emit_json(report.to_json())
+        return
+    render.sync_report(report)
 
 
 @click.command()
