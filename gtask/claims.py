@@ -49,7 +49,7 @@ def _refuse_foreign_claims(session: Session, task: Task, view: branches.BranchVi
 
 
 def claim(session: Session, task_id: str, lease: str | None = None, force: bool = False,
-          push: str | None = None) -> Outcome:
+          push: str | None = None, view: branches.BranchView | None = None) -> Outcome:
     """Claim a ready (or stale) task on the current branch; with `push` (a remote, or ""), exactly once."""
     store, git = session.store, session.git
     branch = git.current_branch()
@@ -63,7 +63,7 @@ def claim(session: Session, task_id: str, lease: str | None = None, force: bool 
     graph = TaskGraph(loaded.tasks.values())
     task = loaded.tasks[task_id]
     state = graph.state((store.project, task_id))
-    view = branches.scan(store, git)
+    view = view or branches.scan(store, git)
     _refuse_foreign_claims(session, task, view, force)
     remote, expected = _remote_plan(session, task_id, push, force)
     took_over = task.claimed_by if state == "stale" and task.claimed_by != session.agent else None
@@ -199,13 +199,14 @@ def claim_next(session: Session, filters=None, push: str | None = None, tries: i
     """
     from .planning import Plan
 
-    candidates = [task.id for task, _ in Plan.of(session.store).ranked_ready(filters)]
+    plan = Plan.of(session.store, session.git)
+    candidates = [task.id for task, _ in plan.ranked_ready(filters)]
     if not candidates:
         return None
     lost = []
     for task_id in candidates[:tries]:
         try:
-            return claim(session, task_id, lease=lease, push=push)
+            return claim(session, task_id, lease=lease, push=push, view=plan.view)
         except Conflict as exc:
             lost.append(f"{task_id}: {exc.message}")
     raise Conflict(f"lost {len(lost)} race(s): " + "; ".join(lost))

@@ -54,6 +54,12 @@ class Git:
         self.top = top
         self.git_dir = git_dir
         self.common_dir = common_dir
+        self._memo: dict[str, object] = {}  # facts that do not change while one command runs
+
+    def _remember(self, key: str, compute):
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]
 
     @classmethod
     def discover(cls, path: Path) -> "Git | None":
@@ -104,8 +110,8 @@ class Git:
 
     def current_branch(self) -> str | None:
         """Return the checked-out branch name; None on a detached HEAD."""
-        result = self.run("symbolic-ref", "--quiet", "--short", "HEAD", check=False)
-        return result.stdout.strip() or None
+        return self._remember("branch", lambda: self.run("symbolic-ref", "--quiet", "--short", "HEAD",
+                                                         check=False).stdout.strip() or None)
 
     def config_get(self, key: str) -> str | None:
         result = self.run("config", "--get", key, check=False)
@@ -206,12 +212,15 @@ class Git:
         return result
 
     def is_shallow(self) -> bool:
-        return self.out("rev-parse", "--is-shallow-repository") == "true"
+        return self._remember("shallow", lambda: self.out("rev-parse", "--is-shallow-repository") == "true")
 
     def remote_head_branch(self, remote: str = "origin") -> str | None:
-        result = self.run("symbolic-ref", "--quiet", "--short", f"refs/remotes/{remote}/HEAD", check=False)
-        name = result.stdout.strip()
-        return name.split("/", 1)[1] if "/" in name else None
+        def compute() -> str | None:
+            result = self.run("symbolic-ref", "--quiet", "--short", f"refs/remotes/{remote}/HEAD", check=False)
+            name = result.stdout.strip()
+            return name.split("/", 1)[1] if "/" in name else None
+
+        return self._remember(f"remote-head:{remote}", compute)
 
     def log_records(self, *args: str) -> list[list[str]]:
         """Run `git log` with a format of NUL-terminated fields; return one field list per commit.
@@ -227,6 +236,9 @@ class Git:
 
     def default_remote(self) -> str | None:
         """The current branch's upstream remote, else `origin`, else the only remote."""
+        return self._remember("default-remote", self._default_remote)
+
+    def _default_remote(self) -> str | None:
         branch = self.current_branch()
         upstream = self.config_get(f"branch.{branch}.remote") if branch else None
         remotes = self.out("remote").split()

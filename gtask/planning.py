@@ -30,15 +30,23 @@ class Plan:
     store: Store
     loaded: Loaded
     graph: TaskGraph
+    view: object = None  # branches.BranchView when read from git
 
     @classmethod
-    def of(cls, store: Store) -> "Plan":
+    def of(cls, store: Store, git=None) -> "Plan":
         """Load the store and build its graph, with age and claims on other branches from git."""
         loaded = store.load()
-        git = _git(store)
+        git = git or _git(store)
         added = _added_times(store, git) if git else {}
-        claimed = _claimed_elsewhere(store, git) if git else set()
-        return cls(store, loaded, TaskGraph(loaded.tasks.values(), added=added, claimed_elsewhere=claimed))
+        view = None
+        claimed: set[Node] = set()
+        if git is not None and not store.is_plain_folder:
+            from .branches import scan
+
+            view = scan(store, git)
+            claimed = _taken_elsewhere(store, view)
+        graph = TaskGraph(loaded.tasks.values(), added=added, claimed_elsewhere=claimed)
+        return cls(store, loaded, graph, view)
 
     def ranked_ready(self, filters: Filters | None = None) -> list[tuple[Task, Score]]:
         """Ready tasks that pass the filters, best first, each with its score."""
@@ -76,14 +84,10 @@ def _added_times(store: Store, git) -> dict[Node, float]:
             if name.endswith(".md")}
 
 
-def _claimed_elsewhere(store: Store, git) -> set[Node]:
+def _taken_elsewhere(store: Store, view) -> set[Node]:
     """Tasks with a live claim (or a completion) on another branch, or a live lease ref."""
-    if store.is_plain_folder:
-        return set()
-    from .branches import scan
     from .model import now_utc
 
-    view = scan(store, git)
     now = now_utc()
     return {(store.project, versions[0].task_id) for versions in view.versions.values()
             if any(v.live_claim(now) or (v.task is not None and v.task.status == "done") for v in versions)}

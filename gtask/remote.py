@@ -26,6 +26,7 @@ from . import schema, taskfile
 from .errors import Conflict, GitError, GtaskError, UsageError
 from .gitops import remote_failure
 from .model import Task, now_utc
+from .faults import checkpoint
 from .protocol import Committed, Session
 
 KINDS = ("claims", "done")
@@ -140,6 +141,7 @@ class Remote:
         refspecs += [f"{value or ''}:{remote_ref(kind, task_id)}" for kind, value in updates.items()]
         result = self.git.push(self.name, refspecs, {remote_ref(k, task_id): v for k, v in expected.items()})
         if result.ok:
+            checkpoint("after-push")
             for kind, value in updates.items():
                 self.git.update_ref(self.mirror(kind, task_id), value)
             return
@@ -154,6 +156,7 @@ class Remote:
                 # Deleting the tombstone either removes it (a reopened task) or, when it is
                 # absent, asserts atomically that it still is: no completion raced us.
                 updates = {"claims": committed.commit, "done": None}
+                checkpoint("claim-before-push")
                 self.push(committed.commit, updates, expected, task_id)
                 return
             except LostRace:

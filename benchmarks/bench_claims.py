@@ -1,0 +1,93 @@
+"""Claims per second through a local bare remote, with 1, 4 and 8 racing clones.
+
+    python benchmarks/bench_claims.py [--tasks 40] [--clones 1 4 8]
+
+Each clone runs `gtask next --claim --push` in a loop (a real process per
+call, as an agent would) until nothing is ready; every task is claimed exactly
+once. Reported: wall time, claims per second, and lost races (a clone that lost
+every candidate it tried and had to plan again).
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+LOOP = r"""
+import json, subprocess, sys
+claims = lost = 0
+while True:
+    proc = subprocess.run([sys.executable, "-m", "gtask", "next", "--claim", "--push", "--agent", sys.argv[1],
+                           "--json"], capture_output=True, text=True)
+    if proc.returncode == 3:
+        lost += 1
+        subprocess.run([sys.executable, "-m", "gtask", "sync"], capture_output=True)
+        continue
+    if proc.returncode != 0:
+        sys.exit(proc.stderr)
+    if json.loads(proc.stdout) is None:
+        break
+    claims += 1
+print(claims, lost)
+"""
+
+
+def git(cwd: Path, *args: str) -> None:
+    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
+
+
+def setup(root: Path, tasks: int, clones: int) -> list[Path]:
+    remote = root / "remote.git"
+    git(root, "init", "-q", "--bare", "-b", "main", str(remote))
+    seed = root / "seed"
+    git(root, "clone", "-q", str(remote), str(seed))
+    (seed / ".tasks").mkdir()
+    (seed / ".tasks" / "config.yaml").write_text("project: bench\n")
+    for i in range(tasks):
+        (seed / ".tasks" / f"t{i:03d}.md").write_text(f"---\ntitle: Task {i}\nstatus: todo\npriority: {i % 5}\n---\n")
+    git(seed, "add", "-A")
+    git(seed, "-c", "user.name=b", "-c", "user.email=b@b", "commit", "-q", "-m", "plan")
+    git(seed, "push", "-q", "origin", "main")
+    paths = []
+    for n in range(clones):
+        path = root / f"c{n}"
+        git(root, "clone", "-q", str(remote), str(path))
+        git(path, "config", "user.name", f"c{n}")
+        git(path, "config", "user.email", f"c{n}@example.com")
+        git(path, "switch", "-q", "-c", f"agent/c{n}")
+        paths.append(path)
+    return paths
+
+
+def race(tasks: int, clones: int) -> tuple[float, int, int]:
+    with tempfile.TemporaryDirectory() as tmp:
+        paths = setup(Path(tmp), tasks, clones)
+        start = time.perf_counter()
+        procs = [subprocess.Popen([sys.executable, "-c", LOOP, f"c{n}"], cwd=path, stdout=subprocess.PIPE, text=True)
+                 for n, path in enumerate(paths)]
+        results = [p.communicate()[0].split() for p in procs]
+        seconds = time.perf_counter() - start
+        claims = sum(int(r[0]) for r in results)
+        lost = sum(int(r[1]) for r in results)
+        assert claims == tasks, f"{claims} claims for {tasks} tasks"
+        return seconds, claims, lost
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--tasks", type=int, default=40)
+    parser.add_argument("--clones", type=int, nargs="+", default=[1, 4, 8])
+    args = parser.parse_args()
+    print(f"| clones | tasks | seconds | claims/s | lost races |")
+    print(f"|-------:|------:|--------:|---------:|-----------:|")
+    for clones in args.clones:
+        seconds, claims, lost = race(args.tasks, clones)
+        print(f"| {clones:>6} | {claims:>5} | {seconds:>7.2f} | {claims / seconds:>8.2f} | {lost:>10} |")
+
+
+if __name__ == "__main__":
+    main()
