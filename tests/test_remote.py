@@ -54,32 +54,28 @@ def test_simultaneous_claims_exactly_one_wins(tmp_path: Path, remote: Path) -> N
     assert sorted(codes) == [0] + [3] * 5, [p.stderr.read() for p in procs]
 
 
-def test_two_agents_take_over_one_stale_lease_exactly_one_wins(tmp_path: Path, remote: Path) -> None:
+def test_two_agents_take_over_one_stale_lease_exactly_one_wins(tmp_path: Path) -> None:
+    rounds = [f"s{i}" for i in range(4)]
+    remote = make_remote(tmp_path, {task_id: [] for task_id in rounds})
     ghost = agent_clone(tmp_path, remote, "ghost")
-    path = ghost / ".tasks" / "one.md"
-    path.write_text(path.read_text().replace("status: todo\n", "status: in_progress\n" + STALE))
-    git(ghost, "commit", "-q", "-am", "ghost claims one")
-    sha = git(ghost, "rev-parse", "HEAD")
-    git(ghost, "push", "-q", "origin", f"{sha}:refs/heads/agent/ghost", f"{sha}:refs/gtask/claims/one")
-    for round_number in range(3):
-        a = agent_clone(tmp_path, remote, f"x{round_number}")
-        b = agent_clone(tmp_path, remote, f"y{round_number}")
-        for path in (a, b):
+    for task_id in rounds:  # a claim whose lease passed long ago, with its lease ref on the remote
+        path = ghost / ".tasks" / f"{task_id}.md"
+        path.write_text(path.read_text().replace("status: todo\n", "status: in_progress\n" + STALE))
+        git(ghost, "commit", "-q", "-am", f"ghost claims {task_id}")
+        sha = git(ghost, "rev-parse", "HEAD")
+        git(ghost, "push", "-q", "origin", f"{sha}:refs/heads/agent/ghost", f"{sha}:refs/gtask/claims/{task_id}")
+    for task_id in rounds:
+        racers = [agent_clone(tmp_path, remote, f"{task_id}-{side}") for side in "ab"]
+        for path in racers:
             git(path, "merge", "-q", "origin/agent/ghost")
             assert gtask(path, "sync").returncode == 0
-        procs = [subprocess.Popen([sys.executable, "-m", "gtask", "claim", "one", "--push", "--agent", name,
-                                   "--lease", "1s" if round_number < 2 else "1h"],
+        procs = [subprocess.Popen([sys.executable, "-m", "gtask", "claim", task_id, "--push", "--agent", path.name],
                                   cwd=path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-                 for path, name in ((a, f"x{round_number}"), (b, f"y{round_number}"))]
+                 for path in racers]
         codes = sorted(p.wait(timeout=60) for p in procs)
         assert codes == [0, 3], [p.stderr.read() for p in procs]
-        import time
-
-        time.sleep(1.1)  # the winner's 1-second lease passes: the next round takes over again
-        ghost_head = git(a, "ls-remote", "origin", "refs/gtask/claims/one").split()[0]
-        git(ghost, "fetch", "-q", "origin", "refs/gtask/claims/one")
-        git(ghost, "branch", "-f", "agent/ghost-latest", ghost_head)
-        git(ghost, "push", "-q", "-f", "origin", f"{ghost_head}:refs/heads/agent/ghost")
+        winner = git(racers[0], "ls-remote", "origin", f"refs/gtask/claims/{task_id}").split()[0]
+        assert winner in (git(path, "rev-parse", "HEAD") for path in racers)
 
 
 def test_done_push_removes_the_lease_and_leaves_a_tombstone(tmp_path: Path, remote: Path) -> None:
