@@ -76,14 +76,21 @@ class Remote:
 
     def fetch(self, task_id: str) -> TaskRefs:
         """Ask the remote for the task's refs now, and mirror them."""
-        listing = self.git.run("ls-remote", self.name, remote_ref("claims", task_id), remote_ref("done", task_id),
-                               check=False)
-        if listing.returncode != 0:
-            raise GitError(remote_failure(self.name, listing.stderr))
-        found = {line.split()[1]: line.split()[0] for line in listing.stdout.splitlines() if line.strip()}
-        specs = [f"+{ref}:{self.mirror(ref.split('/')[2], task_id)}" for ref in found]
-        if specs:
-            self.git.fetch(self.name, specs, prune=False)
+        for _ in range(5):
+            listing = self.git.run("ls-remote", self.name, remote_ref("claims", task_id), remote_ref("done", task_id),
+                                   check=False)
+            if listing.returncode != 0:
+                raise GitError(remote_failure(self.name, listing.stderr))
+            found = {line.split()[1]: line.split()[0] for line in listing.stdout.splitlines() if line.strip()}
+            specs = [f"+{ref}:{self.mirror(ref.split('/')[2], task_id)}" for ref in found]
+            try:
+                if specs:
+                    self.git.fetch(self.name, specs, prune=False)
+                break
+            except GitError:
+                continue  # a ref went away between listing and fetching: ask again
+        else:
+            raise GitError(f"the refs of {task_id} on {self.name!r} keep changing; try again")
         for kind in KINDS:
             if remote_ref(kind, task_id) not in found:
                 self.git.update_ref(self.mirror(kind, task_id), None)
