@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import Problem
+from .gitfiles import find_git_dir
 from .model import Task
 
 FORMAT = 2
@@ -28,20 +29,6 @@ Key = tuple[int, int, int, int]
 
 def stat_key(st: os.stat_result) -> Key:
     return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
-
-
-def find_git_dir(start: Path) -> Path | None:
-    """Find the git directory above `start` without running git (worktrees included)."""
-    for folder in (start, *start.parents):
-        dot_git = folder / ".git"
-        if dot_git.is_dir():
-            return dot_git
-        if dot_git.is_file():
-            text = dot_git.read_text(errors="replace").strip()
-            if text.startswith("gitdir:"):
-                target = Path(text[7:].strip())
-                return target if target.is_absolute() else (folder / target).resolve()
-    return None
 
 
 class ParseCache:

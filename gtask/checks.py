@@ -2,41 +2,62 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from .errors import Problem
-from .graph import TaskGraph
+from .graph import Node, TaskGraph
 from .ids import Ref
-from .model import now_utc
+from .model import Task, now_utc
 from .store import Store
 
 
 def check_store(store: Store) -> list[Problem]:
     """Return every problem of the store: file errors and warnings, then graph rules."""
     loaded = store.load()
-    found = list(loaded.problems)
     graph = TaskGraph(loaded.tasks.values())
-    project = store.project
-    file_ids = {i.lower() for i in store.ids()}
-    lanes = set(store.config.lanes)
+    files = {store.project: {i.lower() for i in store.ids()}}
+    return list(loaded.problems) + graph_problems(graph, files, {store.project: set(store.config.lanes)}, store.project)
+
+
+def check_workspace(workspace) -> list[Problem]:
+    """Every repository's problems, then the rules of the one graph across them."""
+    graph = TaskGraph(workspace.tasks)
+    repos = [r for r in workspace.repos if r.error is None]
+    files = {r.project: {t.id.lower() for t in r.tasks} | {(p.path or "").rsplit("/", 1)[-1][:-3].lower()
+                                                         for p in r.problems} for r in repos}
+    prefix = {r.project: f"{r.path}/" for r in repos}
+    return workspace.problems + workspace.repo_errors() + graph_problems(
+        graph, files, {}, None, where=lambda node, task: prefix.get(node[0], "") + task.path)
+
+
+def graph_problems(graph: TaskGraph, files: dict[str, set[str]], lanes: dict[str, set[str]],
+                   home: str | None, where: Callable[[Node, Task], str] | None = None) -> list[Problem]:
+    """Dangling references, canceled dependencies, unknown lanes, passed leases, cycles."""
+    found = []
     now = now_utc()
-    for task in sorted(loaded.tasks.values(), key=lambda t: t.id):
+    for node in sorted(graph.tasks):
+        task = graph.tasks[node]
+        path = where(node, task) if where else task.path
         line = task.line_of("depends_on")
         for text in task.depends_on:
-            node = graph.resolve(project, text)
-            ref = Ref.parse(text)
-            if graph.g.nodes[node].get("missing"):
-                why = "whose file has errors" if ref.id.lower() in file_ids else "which does not exist"
-                found.append(Problem("error", f"depends on {text!r}, {why}", task.path, line))
-            elif graph.state(node) == "canceled":
-                found.append(Problem("warning", f"depends on {text!r}, which is canceled", task.path, line))
-        if task.lane and lanes and task.lane not in lanes:
-            found.append(Problem("error", f"lane {task.lane!r} is not one of the configured lanes: {', '.join(sorted(lanes))}",
-                                 task.path, task.line_of("lane")))
+            dep = graph.resolve(node[0], text)
+            if graph.g.nodes[dep].get("missing"):
+                why = "whose file has errors" if Ref.parse(text).id.lower() in files.get(dep[0], set()) \
+                    else "which does not exist"
+                found.append(Problem("error", f"depends on {text!r}, {why}", path, line))
+            elif graph.state(dep) == "canceled":
+                found.append(Problem("warning", f"depends on {text!r}, which is canceled", path, line))
+        allowed = lanes.get(node[0])
+        if task.lane and allowed and task.lane not in allowed:
+            found.append(Problem("error", f"lane {task.lane!r} is not one of the configured lanes: "
+                                 f"{', '.join(sorted(allowed))}", path, task.line_of("lane")))
         if task.status == "in_progress" and task.claimed_by and task.lease_expired(now):
-            found.append(Problem("warning", f"the lease of {task.claimed_by} passed at {task.lease_until}; the task may be taken over",
-                                 task.path, task.line_of("lease_until")))
+            found.append(Problem("warning", f"the lease of {task.claimed_by} passed at {task.lease_until}; "
+                                 "the task may be taken over", path, task.line_of("lease_until")))
     for cycle in graph.cycles():
         first = graph.tasks.get(cycle[0])
-        path = " -> ".join(graph.label(n, project) for n in cycle)
-        found.append(Problem("error", f"dependency cycle: {path}", first.path if first else None,
+        chain = " -> ".join(graph.label(n, home) for n in cycle)
+        location = (where(cycle[0], first) if where else first.path) if first else None
+        found.append(Problem("error", f"dependency cycle: {chain}", location,
                              first.line_of("depends_on") if first else None))
     return found

@@ -7,7 +7,7 @@ import sys
 import click
 
 from . import render
-from .commands import check, edit, graphcmd, history, init, listing, new, plan, protocol, setcmd, show
+from .commands import check, edit, graphcmd, history, init, listing, new, plan, protocol, setcmd, show, view
 from .errors import GtaskError, UsageError
 
 
@@ -25,7 +25,7 @@ for command in (
     init.init, new.new, listing.list_tasks, show.show, setcmd.set_fields, edit.edit, check.check,
     plan.ready, plan.next_task, plan.blocked, plan.order, graphcmd.graph,
     protocol.claim, protocol.renew, protocol.release, protocol.done, protocol.handoff, protocol.sync,
-    history.status, history.log, history.reconcile,
+    history.status, history.log, history.reconcile, view.view,
 ):
     cli.add_command(command)
 

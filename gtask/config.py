@@ -47,6 +47,11 @@ def load_config(path: Path, default_project: str, label: str) -> Config:
         return Config(project=default_project)
     except OSError as exc:
         raise InvalidTask(f"cannot read config: {exc.strerror}", path=label) from exc
+    return parse_config(raw_bytes, default_project, label)
+
+
+def parse_config(raw_bytes: bytes, default_project: str, label: str) -> Config:
+    """Parse the bytes of a config.yaml (from a file or from a git object)."""
     try:
         data = load_yaml(decode(raw_bytes, label)) or {}
     except yaml.MarkedYAMLError as exc:

@@ -34,20 +34,30 @@ def select(graph: TaskGraph, ids: Iterable[Node] | None = None, root: Node | Non
     return sorted(graph.g.nodes)
 
 
-def _text(graph: TaskGraph, node: Node, home: str) -> str:
+def _text(graph: TaskGraph, node: Node, home: str | None) -> str:
     task = graph.tasks.get(node)
     label = graph.label(node, home)
     return f"{label}: {task.title}" if task else label
 
 
-def mermaid(graph: TaskGraph, nodes: list[Node], home: str) -> str:
-    """Mermaid flowchart that GitHub renders as it is; state shown by node style."""
+def mermaid(graph: TaskGraph, nodes: list[Node], home: str | None, by_project: bool = False) -> str:
+    """Mermaid flowchart that GitHub renders as it is; state shown by node style, projects as subgraphs."""
     names = {node: f"n{i}" for i, node in enumerate(nodes)}
     lines = ["flowchart LR"]
+    groups: dict[str, list[Node]] = {}
     for node in nodes:
-        state = graph.state(node)
-        text = _mermaid_escape(_text(graph, node, home))
-        lines.append(f'  {names[node]}["{text}<br/><i>{state}</i>"]:::{_class(state)}')
+        groups.setdefault(node[0] if by_project else "", []).append(node)
+    for number, (project, members) in enumerate(sorted(groups.items())):
+        indent = "  "
+        if project:
+            lines.append(f'  subgraph p{number}["{_mermaid_escape(project)}"]')
+            indent = "    "
+        for node in members:
+            state = graph.state(node)
+            text = _mermaid_escape(_text(graph, node, home))
+            lines.append(f'{indent}{names[node]}["{text}<br/><i>{state}</i>"]:::{_class(state)}')
+        if project:
+            lines.append("  end")
     for dep, task in sorted(graph.g.subgraph(nodes).edges):
         lines.append(f"  {names[dep]} --> {names[task]}")
     for state, (fill, stroke, colour) in STATE_STYLES.items():
@@ -64,7 +74,7 @@ def _mermaid_escape(text: str) -> str:
     return "".join(replacements.get(ch, ch) if ch.isprintable() or ch == "\n" else " " for ch in text)
 
 
-def dot(graph: TaskGraph, nodes: list[Node], home: str) -> str:
+def dot(graph: TaskGraph, nodes: list[Node], home: str | None) -> str:
     """Graphviz DOT, edges from a dependency to its dependent."""
     lines = ["digraph tasks {", "  rankdir=LR;", '  node [shape=box, style="rounded,filled", fontname="sans-serif"];']
     for node in nodes:
@@ -78,7 +88,7 @@ def dot(graph: TaskGraph, nodes: list[Node], home: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def as_json(graph: TaskGraph, nodes: list[Node], home: str) -> dict:
+def as_json(graph: TaskGraph, nodes: list[Node], home: str | None) -> dict:
     """Nodes with state, edges as {from: dependency, to: dependent}."""
     return {
         "nodes": [

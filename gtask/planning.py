@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 from .graph import Node, Score, TaskGraph
 from .model import Task
-from .store import Loaded, Store
+from .errors import Problem
+from .store import Store
 
 
 @dataclass
@@ -25,11 +26,15 @@ class Filters:
 
 @dataclass
 class Plan:
-    """A store's tasks as a graph, with the problems of files that could not be read."""
+    """Tasks as a graph, with the problems of files that could not be read.
 
-    store: Store
-    loaded: Loaded
+    `project` is the home project (one store), or None for a whole workspace.
+    """
+
     graph: TaskGraph
+    problems: list[Problem]
+    project: str | None = None
+    store: Store | None = None
     view: object = None  # branches.BranchView when read from git
 
     @classmethod
@@ -46,14 +51,24 @@ class Plan:
             view = scan(store, git)
             claimed = _taken_elsewhere(store, view)
         graph = TaskGraph(loaded.tasks.values(), added=added, claimed_elsewhere=claimed)
-        return cls(store, loaded, graph, view)
+        return cls(graph, loaded.problems, store.project, store, view)
+
+    @classmethod
+    def of_workspace(cls, workspace) -> "Plan":
+        """One graph over every repository of a workspace; `<project>:<id>` edges join them."""
+        return cls(TaskGraph(workspace.tasks), workspace.problems + workspace.repo_errors(), None)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.is_error]
 
     def ranked_ready(self, filters: Filters | None = None) -> list[tuple[Task, Score]]:
         """Ready tasks that pass the filters, best first, each with its score."""
         filters = filters or Filters()
         graph = self.graph
         nodes = [n for n, task in graph.tasks.items()
-                 if n[0] == self.store.project and filters.accept(task) and graph.state(n) == "ready"]
+                 if (self.project is None or n[0] == self.project) and filters.accept(task)
+                 and graph.state(n) == "ready"]
         scores = graph.scores(nodes)
         nodes.sort(key=lambda n: scores[n].sort_key(n))
         return [(graph.tasks[n], scores[n]) for n in nodes]
@@ -63,7 +78,7 @@ class Plan:
         return ranked[0] if ranked else None
 
     def label(self, node: Node) -> str:
-        return self.graph.label(node, self.store.project)
+        return self.graph.label(node, self.project)
 
 
 def _git(store: Store):

@@ -84,12 +84,13 @@ def error(exc: GtaskError, as_json: bool) -> None:
         click.echo(f"gtask: error: {safe(str(exc))}", err=True)
 
 
-def task_rows(tasks: Sequence[Any], states: dict[str, str]) -> None:
-    """Print tasks as a table: ID, state, priority, title, and who holds it."""
+def task_rows(tasks: Sequence[Any], states: dict[str, str], with_project: bool = False) -> None:
+    """Print tasks as a table: ID (with project across repositories), state, priority, title, who."""
     rows = []
     for task in tasks:
         holder = task.claimed_by or task.assignee or ""
-        rows.append([task.id, state_text(states[task.id]), f"P{task.priority}", task.title, holder])
+        shown = f"{task.project}:{task.id}" if with_project else task.id
+        rows.append([shown, state_text(states[task.id]), f"P{task.priority}", task.title, holder])
     if not rows:
         err("no tasks")
         return
@@ -147,7 +148,7 @@ def blocked_list(entries: list[dict]) -> None:
         err("nothing is waiting")
     for entry in entries:
         task = entry["task"]
-        out(f"{safe(task.id)}  {safe(task.title)}")
+        out(f"{safe(entry['ref'])}  {safe(task.title)}")
         for dep in entry["waits_on"]:
             hops = "" if dep["distance"] == 1 else f" (via {dep['distance'] - 1} more)"
             out(f"  waits on {safe(dep['ref'])}  {state_text(dep['state'])}{hops}")
@@ -235,3 +236,36 @@ def sync_report(report: Any) -> None:
         out(f"  {safe(task_id)}: {who}")
     for task_id in report.unpushed_claims:
         out(f"  your claim on {safe(task_id)} is not on the remote: run 'gtask claim {safe(task_id)} --push' to push it")
+
+
+def overview(result: Any) -> None:
+    """Print the workspace: each repository with counts, then its tasks grouped by state."""
+    graph = result.graph
+    for view in result.repos:
+        repo = view.repo
+        if repo.error:
+            err(f"{safe(repo.path)}: skipped: {safe(repo.error)}")
+            continue
+        counts = ", ".join(f"{n} {s}" for s, n in view.counts.items()) or "no tasks"
+        where = f"{repo.branch} @ {repo.commit[:8]}" if repo.commit else "work tree"
+        out(f"{safe(repo.project)}  ({safe(repo.path)}, {where}): {counts}")
+        for state, nodes in view.by_state.items():
+            if state in ("done", "canceled"):
+                continue
+            for node in nodes:
+                task = graph.tasks[node]
+                extra = ""
+                if task.claimed_by and state in ("claimed", "stale"):
+                    extra = f"  [{safe(task.claimed_by)} until {safe(task.lease_until)}]"
+                elif state == "waiting":
+                    waits = [graph.label(d, node[0]) for d in graph.unfinished_deps(node)]
+                    extra = f"  waits on {safe(', '.join(waits))}"
+                out(f"  {state_text(state):<10} {safe(task.id):<28} P{task.priority}  {safe(task.title)}{extra}")
+        for problem in repo.problems:
+            if problem.is_error:
+                err(f"{safe(repo.path)}/{safe(str(problem))}")
+    if result.across:
+        out("across repositories:")
+        for node, dep in result.across:
+            out(f"  {safe(node[0])}:{safe(node[1])} waits on {safe(dep[0])}:{safe(dep[1])} "
+                f"({state_text(graph.state(dep))})")

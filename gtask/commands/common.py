@@ -19,3 +19,36 @@ def open_store(ctx: click.Context) -> Store:
     """Open the store of `-C PATH` (default: the current folder)."""
     params = ctx.find_root().params
     return Store.open(params.get("directory") or ".", use_cache=not params.get("no_cache"))
+
+
+def workspace_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Add --workspace FILE, --repo PATH (repeatable) and --worktree: work on many repositories."""
+    for option in (
+        click.option("--worktree", is_flag=True, help="With a workspace: read work-tree files, not the integration branch."),
+        click.option("--repo", "repos", multiple=True, metavar="PATH",
+                     help="A repository (or a folder of them) of the workspace (repeatable)."),
+        click.option("--workspace", "workspace_file", metavar="FILE",
+                     help="Work on every repository of a gtask-workspace.yaml (also $GTASK_WORKSPACE)."),
+    ):
+        func = option(func)
+    return func
+
+
+def load_workspace(ctx: click.Context, repos: tuple[str, ...], workspace_file: str | None, worktree: bool,
+                   quiet: bool = False):
+    """Read the workspace named by the options, with a progress line on a terminal."""
+    from ..workspace import Progress, load, workspace_paths
+
+    params = ctx.find_root().params
+    paths = workspace_paths(repos, workspace_file)
+    return load(paths, worktree=worktree, use_cache=not params.get("no_cache"), progress=Progress(not quiet))
+
+
+def open_plan(ctx: click.Context, repos: tuple[str, ...] = (), workspace_file: str | None = None,
+              worktree: bool = False, quiet: bool = False):
+    """The plan of this repository, or of a workspace when one is named."""
+    from ..planning import Plan
+
+    if repos or workspace_file:
+        return Plan.of_workspace(load_workspace(ctx, repos, workspace_file, worktree, quiet))
+    return Plan.of(open_store(ctx))

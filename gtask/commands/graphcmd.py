@@ -6,7 +6,7 @@ import click
 
 from .. import render
 from ..errors import NotFound
-from .common import open_store
+from .common import open_plan, workspace_options
 
 
 @click.command()
@@ -15,18 +15,19 @@ from .common import open_store
 @click.option("--ids", help="Draw only these tasks (comma-separated IDs).")
 @click.option("--root", "root_id", metavar="ID", help="Draw this task with everything up- and downstream of it.")
 @click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
+@workspace_options
 @click.pass_context
-def graph(ctx: click.Context, fmt: str, ids: str | None, root_id: str | None, as_json: bool) -> None:
+def graph(ctx: click.Context, fmt: str, ids: str | None, root_id: str | None, as_json: bool,
+          workspace_file: str | None, repos: tuple[str, ...], worktree: bool) -> None:
     """Print the dependency graph as Mermaid (renders on GitHub), DOT or JSON."""
     from .. import graphfmt
-    from ..planning import Plan
 
-    plan = Plan.of(open_store(ctx))
-    project = plan.store.project
-    render.problems(plan.loaded.errors, as_json or fmt == "json")
+    plan = open_plan(ctx, repos, workspace_file, worktree, as_json or fmt == "json")
+    project = plan.project
+    render.problems(plan.errors, as_json or fmt == "json")
 
     def node_of(text: str):
-        node = plan.graph.resolve(project, text.strip())
+        node = plan.graph.resolve(project or "", text.strip())
         if node not in plan.graph.tasks:
             raise NotFound(f"no task {text.strip()!r}")
         return node
@@ -38,4 +39,4 @@ def graph(ctx: click.Context, fmt: str, ids: str | None, root_id: str | None, as
     elif fmt == "dot":
         render.out(graphfmt.dot(plan.graph, nodes, project).rstrip("\n"))
     else:
-        render.out(graphfmt.mermaid(plan.graph, nodes, project).rstrip("\n"))
+        render.out(graphfmt.mermaid(plan.graph, nodes, project, by_project=project is None).rstrip("\n"))

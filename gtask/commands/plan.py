@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from .. import render
-from .common import json_option, open_store
+from .common import json_option, open_plan, open_store, workspace_options
 
 
 def filter_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -22,28 +22,24 @@ def filter_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return func
 
 
-def _plan(ctx: click.Context):
-    from ..planning import Plan
-
-    plan = Plan.of(open_store(ctx))
-    return plan
-
-
 @click.command()
 @filter_options
+@workspace_options
 @json_option
 @click.pass_context
-def ready(ctx: click.Context, lane: str | None, label: str | None, milestone: str | None, as_json: bool) -> None:
+def ready(ctx: click.Context, lane: str | None, label: str | None, milestone: str | None, workspace_file: str | None,
+          repos: tuple[str, ...], worktree: bool, as_json: bool) -> None:
     """List the tasks that can start now, best first."""
     from ..planning import Filters
 
-    plan = _plan(ctx)
-    render.problems(plan.loaded.errors, as_json)
+    plan = open_plan(ctx, repos, workspace_file, worktree, as_json)
+    render.problems(plan.errors, as_json)
     ranked = plan.ranked_ready(Filters(lane, label, milestone))
     if as_json:
         render.emit_json([{**task.to_json("ready"), "score": score.to_json()} for task, score in ranked])
         return
-    render.task_rows([task for task, _ in ranked], {task.id: "ready" for task, _ in ranked})
+    render.task_rows([task for task, _ in ranked], {task.id: "ready" for task, _ in ranked},
+                     with_project=plan.project is None)
 
 
 @click.command("next")
@@ -55,18 +51,21 @@ def ready(ctx: click.Context, lane: str | None, label: str | None, milestone: st
               help="With --claim: push the claim and its lease ref atomically (exactly once across clones).")
 @click.option("--tries", type=click.IntRange(1, 100), default=5, show_default=True,
               help="With --claim: how many candidates to try before giving up (exit 3).")
+@workspace_options
 @json_option
 @click.pass_context
 def next_task(ctx: click.Context, lane: str | None, label: str | None, milestone: str | None,
               explain: bool, do_claim: bool, agent: str | None, push: str | None, tries: int,
-              as_json: bool) -> int:
+              workspace_file: str | None, repos: tuple[str, ...], worktree: bool, as_json: bool) -> int:
     """Print the best ready task: priority, then how much it unblocks, then age."""
     from ..planning import Filters
 
     if do_claim:
+        if repos or workspace_file:
+            raise click.UsageError("--claim works in one repository: run it there (-C PATH)")
         return _claim_next(ctx, Filters(lane, label, milestone), agent, push, tries, as_json)
-    plan = _plan(ctx)
-    render.problems(plan.loaded.errors, as_json)
+    plan = open_plan(ctx, repos, workspace_file, worktree, as_json)
+    render.problems(plan.errors, as_json)
     ranked = plan.ranked_ready(Filters(lane, label, milestone))
     if not ranked:
         if as_json:
@@ -79,7 +78,8 @@ def next_task(ctx: click.Context, lane: str | None, label: str | None, milestone
         render.emit_json({**task.to_json("ready"), "score": score.to_json(),
                           "runners_up": [t.id for t, _ in ranked[1:4]]})
         return 0
-    render.out(f"{render.safe(task.id)}  P{task.priority}  {render.safe(task.title)}")
+    shown = task.id if plan.project else f"{task.project}:{task.id}"
+    render.out(f"{render.safe(shown)}  P{task.priority}  {render.safe(task.title)}")
     if explain:
         render.explain_score(task, score, [(t.id, s) for t, s in ranked[1:4]])
     return 0
@@ -106,16 +106,18 @@ def _claim_next(ctx: click.Context, filters, agent: str | None, push: str | None
 
 
 @click.command()
+@workspace_options
 @json_option
 @click.pass_context
-def blocked(ctx: click.Context, as_json: bool) -> None:
+def blocked(ctx: click.Context, workspace_file: str | None, repos: tuple[str, ...], worktree: bool,
+            as_json: bool) -> None:
     """List waiting tasks and the unfinished tasks each waits on, nearest first."""
-    plan = _plan(ctx)
-    render.problems(plan.loaded.errors, as_json)
+    plan = open_plan(ctx, repos, workspace_file, worktree, as_json)
+    render.problems(plan.errors, as_json)
     entries = []
-    for node, waits in plan.graph.blocked(plan.store.project):
+    for node, waits in plan.graph.blocked(plan.project):
         entries.append({
-            "task": plan.graph.tasks[node],
+            "task": plan.graph.tasks[node], "ref": plan.label(node),
             "waits_on": [{"ref": plan.label(dep), "state": plan.graph.state(dep), "distance": distance,
                           "title": plan.graph.tasks[dep].title if dep in plan.graph.tasks else None}
                          for dep, distance in waits],
@@ -127,16 +129,18 @@ def blocked(ctx: click.Context, as_json: bool) -> None:
 
 
 @click.command()
+@workspace_options
 @json_option
 @click.pass_context
-def order(ctx: click.Context, as_json: bool) -> int:
+def order(ctx: click.Context, workspace_file: str | None, repos: tuple[str, ...], worktree: bool,
+          as_json: bool) -> int:
     """Print execution waves (each wave can run in parallel) and the critical path."""
     import networkx as nx
 
     from ..errors import Conflict
 
-    plan = _plan(ctx)
-    render.problems(plan.loaded.errors, as_json)
+    plan = open_plan(ctx, repos, workspace_file, worktree, as_json)
+    render.problems(plan.errors, as_json)
     try:
         waves, critical = plan.graph.order()
     except nx.NetworkXUnfeasible:

@@ -1,0 +1,75 @@
+"""Read git's own files without starting a process: where the git directory is, what a ref points at.
+
+Hot read paths (the cache, `gtask view` over many repositories) use this to
+avoid a git process per repository. Anything it cannot answer exactly returns
+None, and callers fall back to `gitops`, which runs git; every write goes
+through `gitops`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+_SHA_LENGTH = 40
+
+
+def find_git_dir(start: Path) -> Path | None:
+    """Find the git directory above `start` (a `.git` folder, or a `.git` file of a worktree)."""
+    for folder in (start, *start.parents):
+        dot_git = folder / ".git"
+        if dot_git.is_dir():
+            return dot_git
+        if dot_git.is_file():
+            text = dot_git.read_text(errors="replace").strip()
+            if text.startswith("gitdir:"):
+                target = Path(text[7:].strip())
+                return target if target.is_absolute() else (folder / target).resolve()
+    return None
+
+
+def common_dir(git_dir: Path) -> Path:
+    """The directory shared by all worktrees (branches, packed refs, objects)."""
+    pointer = git_dir / "commondir"
+    if pointer.is_file():
+        target = Path(pointer.read_text().strip())
+        return target if target.is_absolute() else (git_dir / target).resolve()
+    return git_dir
+
+
+def read_ref(git_dir: Path, ref: str, depth: int = 0) -> str | None:
+    """Resolve a ref (`HEAD`, `refs/heads/main`, symbolic ones too) to a commit id, or None."""
+    if depth > 5:
+        return None
+    shared = common_dir(git_dir)
+    for folder in ((git_dir, shared) if ref == "HEAD" else (shared,)):
+        try:
+            text = (folder / ref).read_text().strip()
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            continue
+        except OSError:
+            return None
+        if text.startswith("ref:"):
+            return read_ref(git_dir, text[4:].strip(), depth + 1)
+        return text if len(text) == _SHA_LENGTH else None
+    return _packed_ref(shared, ref)
+
+
+def symbolic_target(git_dir: Path, ref: str) -> str | None:
+    """Where a symbolic ref (like `refs/remotes/origin/HEAD`) points, or None."""
+    try:
+        text = (common_dir(git_dir) / ref).read_text().strip()
+    except OSError:
+        return None
+    return text[4:].strip() if text.startswith("ref:") else None
+
+
+def _packed_ref(shared: Path, ref: str) -> str | None:
+    try:
+        lines = (shared / "packed-refs").read_text().splitlines()
+    except OSError:
+        return None
+    for line in lines:
+        if line.endswith(f" {ref}") and not line.startswith(("#", "^")):
+            sha = line.split(" ", 1)[0]
+            return sha if len(sha) == _SHA_LENGTH else None
+    return None

@@ -1,0 +1,317 @@
+"""Many repositories as one workspace (SPEC §5): find them, read each at its integration branch.
+
+By default each repository is read from git objects at the tip of its
+integration branch (no checkout: dirty or checked-out-elsewhere work trees do
+not matter); `worktree=True` reads the working files instead. A repository
+that cannot be read is reported and skipped; the rest still show.
+
+The read of one repository is cached in its own git directory, keyed by the
+integration branch's commit: an unchanged repository costs no git process.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+import yaml
+
+from . import __version__, gitfiles, schema, taskfile
+from .config import Config, default_project_name, load_config, parse_config
+from .errors import GtaskError, InvalidTask, NotFound, Problem, UsageError
+from .model import Task
+from .store import CONFIG_NAME, TASKS_DIR, Store
+
+WORKSPACE_FILE = "gtask-workspace.yaml"
+CACHE_FORMAT = 1
+_TASK_FIELDS = tuple(f.name for f in fields(Task) if f.name != "body")
+
+
+@dataclass
+class Repo:
+    """One repository as read for the workspace."""
+
+    path: Path
+    project: str | None = None
+    branch: str | None = None
+    commit: str | None = None
+    tasks: list[Task] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    error: str | None = None  # the repository could not be read at all
+
+    def to_json(self) -> dict:
+        return {"path": str(self.path), "project": self.project, "integration_branch": self.branch,
+                "commit": self.commit, "error": self.error, "problems": [p.to_json() for p in self.problems]}
+
+
+# -- finding repositories ------------------------------------------------------
+
+
+def workspace_paths(args: Iterable[str], workspace_file: str | None) -> list[Path]:
+    """Repositories named on the command line, found in folders, or listed in a workspace file."""
+    named = list(args)
+    if workspace_file is None and not named:
+        workspace_file = os.environ.get("GTASK_WORKSPACE") or (WORKSPACE_FILE if Path(WORKSPACE_FILE).is_file() else None)
+    paths: list[Path] = []
+    if workspace_file:
+        paths += _from_file(Path(workspace_file))
+    for arg in named:
+        paths += _expand(Path(arg).expanduser())
+    if not paths:
+        raise UsageError(f"no repositories: name them, or a folder of them, or use --workspace FILE ({WORKSPACE_FILE})")
+    unique: dict[Path, None] = {}
+    for path in paths:
+        unique.setdefault(path.resolve() if path.exists() else path, None)
+    return list(unique)
+
+
+def _from_file(path: Path) -> list[Path]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except FileNotFoundError:
+        raise NotFound(f"no workspace file {path}", path=str(path)) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise InvalidTask(f"YAML error: {exc}", path=str(path), line=mark.line + 1 if mark else None) from None
+    repos = data.get("repos") if isinstance(data, dict) else None
+    if not isinstance(repos, list) or not all(isinstance(r, str) for r in repos):
+        raise InvalidTask("a workspace file needs 'repos:', a list of paths", path=str(path))
+    base = path.resolve().parent
+    found: list[Path] = []
+    for entry in repos:
+        pattern = os.path.expanduser(entry)
+        pattern = pattern if os.path.isabs(pattern) else str(base / pattern)
+        matches = sorted(glob.glob(pattern)) if glob.has_magic(pattern) else [pattern]
+        found += [Path(m) for m in matches if not glob.has_magic(pattern) or _is_repo(Path(m))]
+    return found
+
+
+def _expand(path: Path) -> list[Path]:
+    """A repository stays as it is; a folder of repositories becomes its repository children."""
+    if not path.is_dir() or _is_repo(path) or (path / TASKS_DIR).is_dir():
+        return [path]
+    children = sorted(child for child in path.iterdir() if child.is_dir() and _is_repo(child))
+    return children or [path]
+
+
+def _is_repo(path: Path) -> bool:
+    return (path / ".git").exists()
+
+
+# -- reading one repository ----------------------------------------------------
+
+
+def read_repo(path: Path, worktree: bool = False, use_cache: bool = True) -> Repo:
+    """Read a repository's tasks; problems of the repository itself go into `error`."""
+    repo = Repo(path)
+    try:
+        if not path.exists():
+            raise NotFound("no such folder")
+        if worktree:
+            _read_worktree(repo, use_cache)
+        else:
+            _read_integration(repo, use_cache)
+    except GtaskError as exc:
+        repo.error = exc.message
+    return repo
+
+
+def _read_worktree(repo: Repo, use_cache: bool) -> None:
+    store = Store.open(repo.path, use_cache=use_cache)
+    loaded = store.load()
+    repo.project = store.project
+    repo.tasks = list(loaded.tasks.values())
+    repo.problems = loaded.problems
+
+
+def _read_integration(repo: Repo, use_cache: bool) -> None:
+    git_dir = gitfiles.find_git_dir(repo.path)
+    if git_dir is None:
+        raise UsageError("not a git repository (use --worktree to read plain folders)")
+    branch = _integration_branch(repo.path, git_dir)
+    commit = gitfiles.read_ref(git_dir, f"refs/heads/{branch}") or \
+        gitfiles.read_ref(git_dir, f"refs/remotes/origin/{branch}") or _rev_parse(repo.path, branch)
+    if commit is None:
+        raise NotFound(f"no commits on the integration branch {branch!r}")
+    repo.branch, repo.commit = branch, commit
+    cache_path = git_dir / "gtask" / "cache" / "integration.json"
+    if use_cache and _read_cache(repo, cache_path):
+        return
+    _read_objects(repo)
+    if use_cache:
+        _write_cache(repo, cache_path)
+
+
+def _integration_branch(path: Path, git_dir: Path) -> str:
+    """The configured branch (work-tree config), else the remote's HEAD, else main, else master."""
+    config_path = path / TASKS_DIR / CONFIG_NAME
+    if config_path.is_file():
+        try:
+            branch = load_config(config_path, "x", str(config_path)).integration_branch
+        except GtaskError:
+            branch = None
+        if branch:
+            return branch
+    remote_head = gitfiles.symbolic_target(git_dir, "refs/remotes/origin/HEAD")
+    if remote_head:
+        return remote_head.rsplit("/", 1)[-1]
+    for candidate in ("main", "master"):
+        if gitfiles.read_ref(git_dir, f"refs/heads/{candidate}"):
+            return candidate
+    return "main"
+
+
+def _rev_parse(path: Path, branch: str) -> str | None:
+    from .gitops import Git
+
+    git = Git.discover(path)
+    return git.rev_parse(branch) if git else None
+
+
+def _read_objects(repo: Repo) -> None:
+    """Read `.tasks/` at the commit: one tree read and one batch of blobs."""
+    from .gitops import Git
+
+    git = Git.discover(repo.path)
+    folder = repo.path.resolve().relative_to(git.top.resolve()).as_posix()
+    tasks_folder = TASKS_DIR if folder == "." else f"{folder}/{TASKS_DIR}"
+    entries = git.trees([f"{repo.commit}:{tasks_folder}"])[f"{repo.commit}:{tasks_folder}"]
+    if not entries:
+        raise NotFound(f"no {TASKS_DIR}/ folder on {repo.branch}")
+    objects = git.cat_file(entries.values())
+    config = _config_from(objects.get(entries.get(CONFIG_NAME)), repo.path.name, f"{TASKS_DIR}/{CONFIG_NAME}")
+    repo.project = config.project
+    for name, sha in sorted(entries.items()):
+        if not name.endswith(".md") or name.startswith("."):
+            continue
+        label = f"{TASKS_DIR}/{name}"
+        task, problems = _parse(objects.get(sha), name[:-3], config.project, label)
+        repo.problems += problems
+        if task is not None:
+            repo.tasks.append(task)
+
+
+def _config_from(obj: tuple[str, bytes] | None, folder_name: str, label: str) -> Config:
+    if obj is None:
+        return Config(project=default_project_name(folder_name))
+    return parse_config(obj[1], default_project_name(folder_name), label)
+
+
+def _parse(obj: tuple[str, bytes] | None, task_id: str, project: str, label: str) -> tuple[Task | None, list[Problem]]:
+    from .ids import id_problem
+
+    problem = id_problem(task_id)
+    if problem:
+        return None, [Problem("error", f"bad file name: {problem}", label)]
+    if obj is None or obj[0] != "blob":
+        return None, [Problem("error", "is not a regular file", label)]
+    if len(obj[1]) > taskfile.MAX_BYTES:
+        return None, [Problem("error", "file is over 1 MiB", label)]
+    try:
+        tf = taskfile.parse(taskfile.decode(obj[1], label), label)
+    except InvalidTask as exc:
+        return None, [Problem("error", exc.message, exc.path, exc.line)]
+    task, problems = schema.build_task(tf, task_id, project, label)
+    if task is not None:
+        task.body = None
+    return task, problems
+
+
+def _read_cache(repo: Repo, path: Path) -> bool:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if data["format"] != CACHE_FORMAT or data["version"] != __version__ or data["commit"] != repo.commit \
+                or data["branch"] != repo.branch:
+            return False
+        repo.project = data["project"]
+        repo.tasks = [Task(**dict(zip(_TASK_FIELDS, row)), body=None) for row in data["tasks"]]
+        repo.problems = [Problem(*p) for p in data["problems"]]
+        return True
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+
+
+def _write_cache(repo: Repo, path: Path) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        temp.write_text(json.dumps({
+            "format": CACHE_FORMAT, "version": __version__, "branch": repo.branch, "commit": repo.commit,
+            "project": repo.project,
+            "tasks": [[getattr(t, f) for f in _TASK_FIELDS] for t in repo.tasks],
+            "problems": [[p.severity, p.message, p.path, p.line] for p in repo.problems],
+        }, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+        os.replace(temp, path)
+    except (OSError, TypeError, ValueError):
+        pass  # the cache is only an accelerator
+
+
+# -- the workspace -------------------------------------------------------------
+
+
+@dataclass
+class Workspace:
+    repos: list[Repo]
+
+    @property
+    def tasks(self) -> list[Task]:
+        return [task for repo in self.repos if repo.error is None for task in repo.tasks]
+
+    def repo_errors(self) -> list[Problem]:
+        """Repositories that could not be read at all, as problems."""
+        return [Problem("error", f"repository skipped: {repo.error}", str(repo.path)) for repo in self.repos
+                if repo.error]
+
+    @property
+    def problems(self) -> list[Problem]:
+        """Every repository's file problems, with paths that say which repository."""
+        return [Problem(p.severity, p.message, f"{repo.path}/{p.path}" if p.path else str(repo.path), p.line)
+                for repo in self.repos for p in repo.problems]
+
+
+def load(paths: list[Path], worktree: bool = False, use_cache: bool = True,
+         progress: Callable[[int, int], None] | None = None) -> Workspace:
+    """Read every repository; refuse two repositories with one project name."""
+    repos = []
+    for number, path in enumerate(paths, 1):
+        repos.append(read_repo(path, worktree, use_cache))
+        if progress:
+            progress(number, len(paths))
+    owners: dict[str, Repo] = {}
+    for repo in repos:
+        if repo.error is None and repo.project in owners:
+            raise UsageError(f"two repositories have the project name {repo.project!r}: "
+                             f"{owners[repo.project].path} and {repo.path}; set 'project:' in one's .tasks/config.yaml")
+        if repo.error is None:
+            owners[repo.project] = repo
+    return Workspace(repos)
+
+
+class Progress:
+    """A progress line on standard error, only on a terminal and only once reading takes a moment."""
+
+    def __init__(self, enabled: bool, label: str = "reading repositories") -> None:
+        import sys
+
+        self.stream = sys.stderr
+        self.enabled = enabled and self.stream.isatty()
+        self.label = label
+        self.start = time.monotonic()
+        self.shown = False
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.enabled or time.monotonic() - self.start < 0.3:
+            return
+        width = 30
+        filled = width * done // total
+        self.stream.write(f"\r{self.label} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
+        self.stream.flush()
+        self.shown = True
+        if done == total:
+            self.stream.write("\r" + " " * (len(self.label) + width + 20) + "\r")
+            self.stream.flush()
