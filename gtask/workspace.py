@@ -52,11 +52,17 @@ class Repo:
 # -- finding repositories ------------------------------------------------------
 
 
-def workspace_paths(args: Iterable[str], workspace_file: str | None) -> list[Path]:
-    """Repositories named on the command line, found in folders, or listed in a workspace file."""
+def workspace_paths(args: Iterable[str], workspace_file: str | None, default_here: bool = False) -> list[Path]:
+    """Repositories named on the command line, found in folders, or listed in a workspace file.
+
+    With nothing named: $GTASK_WORKSPACE, else ./gtask-workspace.yaml, else (with
+    `default_here`) the current folder.
+    """
     named = list(args)
     if workspace_file is None and not named:
         workspace_file = os.environ.get("GTASK_WORKSPACE") or (WORKSPACE_FILE if Path(WORKSPACE_FILE).is_file() else None)
+        if workspace_file is None and default_here:
+            named = ["."]
     paths: list[Path] = []
     if workspace_file:
         paths += _from_file(Path(workspace_file))

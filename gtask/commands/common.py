@@ -35,12 +35,12 @@ def workspace_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def load_workspace(ctx: click.Context, repos: tuple[str, ...], workspace_file: str | None, worktree: bool,
-                   quiet: bool = False):
+                   quiet: bool = False, default_here: bool = False):
     """Read the workspace named by the options, with a progress line on a terminal."""
     from ..workspace import Progress, load, workspace_paths
 
     params = ctx.find_root().params
-    paths = workspace_paths(repos, workspace_file)
+    paths = workspace_paths(repos, workspace_file, default_here)
     return load(paths, worktree=worktree, use_cache=not params.get("no_cache"), progress=Progress(not quiet))
 
 

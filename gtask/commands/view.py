@@ -16,21 +16,14 @@ from .common import load_workspace
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 @click.option("--format", "fmt", type=click.Choice(["text", "mermaid"]), default="text", show_default=True,
               help="Text, or a Mermaid graph with one subgraph per repository.")
-@click.option("--html", "html_file", metavar="FILE", help="Write a self-contained HTML board to FILE.")
 @click.pass_context
 def view(ctx: click.Context, paths: tuple[str, ...], workspace_file: str | None, worktree: bool, as_json: bool,
-         fmt: str, html_file: str | None) -> None:
+         fmt: str) -> None:
     """Show every repository's tasks in one view: by state, with claims and cross-repository blocks."""
     from .. import graphfmt, overview
 
-    workspace = load_workspace(ctx, paths or (() if workspace_file else (".",)), workspace_file, worktree, as_json)
+    workspace = load_workspace(ctx, paths, workspace_file, worktree, as_json, default_here=True)
     result = overview.build(workspace)
-    if html_file:
-        from ..board import write_board
-
-        write_board(result, html_file)
-        render.err(f"wrote {html_file}")
-        return
     if as_json:
         render.emit_json(overview.to_json(result))
         return
