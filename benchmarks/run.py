@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from generate import generate  # noqa: E402
+from generate import add_claim_branches, generate, generate_workspace  # noqa: E402
 
 
 def run_once(cwd: Path, args: list[str]) -> tuple[float, float]:
@@ -50,15 +50,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--tasks", type=int, default=10_000)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--repos", type=int, default=100, help="repositories in the workspace benchmark")
+    parser.add_argument("--repo-tasks", type=int, default=100, help="tasks per workspace repository")
+    parser.add_argument("--branches", type=int, default=20, help="claim branches in the large repository")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "bench"
         root.mkdir()
         ids = generate(root, args.tasks)
+        add_claim_branches(root, ids, args.branches)
         time.sleep(2.1)  # files edited in the last 2 s are never cached (racy-clean rule)
         commands = [
             ["--help"], ["show", ids[len(ids) // 2]], ["list", "--json"], ["ready"], ["next", "--json"],
-            ["blocked", "--json"], ["order", "--json"], ["check"],
+            ["blocked", "--json"], ["order", "--json"], ["check"], ["status", "--json"],
         ]
         print(f"{args.tasks} tasks, median of {args.runs} runs, seconds; cold = cache deleted first")
         print(f"| {'command':<22} | {'cold':>6} | {'warm':>6} | {'peak MB':>7} |")
@@ -69,6 +73,28 @@ def main() -> None:
             warm, peak_warm = time_command(root, command, args.runs, cold=False)
             name = " ".join(command)
             print(f"| {name:<22} | {cold:>6.3f} | {warm:>6.3f} | {max(peak_cold, peak_warm):>7.0f} |")
+        workspace_table(Path(tmp) / "workspace", args)
+
+
+def workspace_table(root: Path, args: argparse.Namespace) -> None:
+    """Time `view` and workspace planning over many repositories, cold (caches deleted) and warm."""
+    repos = generate_workspace(root, args.repos, args.repo_tasks)
+    time.sleep(2.1)
+    print()
+    print(f"workspace: {args.repos} repositories x {args.repo_tasks} tasks, median of {args.runs} runs")
+    print(f"| {'command':<22} | {'cold':>6} | {'warm':>6} | {'peak MB':>7} |")
+    print(f"|{'-' * 24}|{'-' * 8}|{'-' * 8}|{'-' * 9}|")
+    for command in (["view", str(root)], ["view", str(root), "--json"], ["ready", "--repo", str(root), "--json"]):
+        colds, peaks = [], []
+        for _ in range(args.runs):
+            for repo in repos:
+                shutil.rmtree(repo / ".git" / "gtask", ignore_errors=True)
+            seconds, peak = run_once(root, command)
+            colds.append(seconds)
+            peaks.append(peak)
+        warm, peak_warm = time_command(root, command, args.runs, cold=False)
+        name = " ".join(c if c != str(root) else "DIR" for c in command)
+        print(f"| {name:<22} | {statistics.median(colds):>6.3f} | {warm:>6.3f} | {max(peaks + [peak_warm]):>7.0f} |")
 
 
 if __name__ == "__main__":

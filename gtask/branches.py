@@ -14,7 +14,7 @@ from datetime import datetime
 
 from . import schema, taskfile
 from .errors import GtaskError
-from .gitops import Git
+from .gitops import ZERO, Git
 from .model import Task
 from .store import Store
 
@@ -63,8 +63,18 @@ class BranchView:
     integration_commit: str | None
     current: str | None
     versions: dict[str, list[RefVersion]] = field(default_factory=dict)  # lower-case id -> versions
-    integration_blobs: dict[str, str] = field(default_factory=dict)  # file name -> blob sha
     shallow: bool = False
+    git: Git | None = None
+    folder: str = ""
+    _integration_blobs: dict[str, str] | None = None
+
+    @property
+    def integration_blobs(self) -> dict[str, str]:
+        """File name -> blob id of the task folder on the integration branch (read on first use)."""
+        if self._integration_blobs is None:
+            spec = f"{self.integration_commit}:{self.folder}"
+            self._integration_blobs = self.git.trees([spec])[spec] if self.integration_commit and self.git else {}
+        return self._integration_blobs
 
     def add(self, version: RefVersion) -> None:
         self.versions.setdefault(version.task_id.lower(), []).append(version)
@@ -113,26 +123,19 @@ def scan(store: Store, git: Git) -> BranchView:
     refs = git.refs(["refs/heads", "refs/remotes"])
     integ_ref = _integration_ref(git, refs, integration)
     integ_commit = refs.get(integ_ref) if integ_ref else None
-    view = BranchView(integration, integ_commit, current, shallow=git.is_shallow())
+    view = BranchView(integration, integ_commit, current, shallow=git.is_shallow(), git=git, folder=folder)
     others = {r: sha for r, sha in refs.items() if r != integ_ref and r != f"refs/heads/{current}"}
     forks = git.fork_points(list(set(others.values())), integ_commit) if integ_commit else {}
-    tree_specs = {f"{sha}:{folder}" for sha in others.values()}
-    tree_specs |= {f"{base}:{folder}" for base in forks.values() if base}
-    if integ_commit:
-        tree_specs.add(f"{integ_commit}:{folder}")
-    trees = git.trees(tree_specs)
-    if integ_commit:
-        view.integration_blobs = trees[f"{integ_commit}:{folder}"]
+    pairs = [(sha, forks.get(sha) or "") for sha in set(others.values()) if forks.get(sha) != sha]
+    with_base = git.diff_trees([(tip, base) for tip, base in pairs if base], folder)
+    without_base = {tip: [(name, ZERO, blob) for name, blob in git.trees([f"{tip}:{folder}"])[f"{tip}:{folder}"].items()]
+                    for tip, base in pairs if not base}  # no common history: everything it has is new
+    changed = {**with_base, **without_base}
     wanted: list[tuple[str, str, str, str | None]] = []  # ref, commit, name, blob
     for ref, sha in sorted(others.items()):
-        base = forks.get(sha)
-        if base == sha:
-            continue  # fully merged into the integration branch: says nothing new
-        before = trees.get(f"{base}:{folder}", {}) if base else {}
-        after = trees[f"{sha}:{folder}"]
-        for name in sorted(set(before) | set(after)):
-            if name.endswith(".md") and before.get(name) != after.get(name):
-                wanted.append((ref, sha, name, after.get(name)))
+        for name, _, blob in changed.get(sha, []):
+            if name.endswith(".md"):
+                wanted.append((ref, sha, name, None if blob == ZERO else blob))
     leases = git.refs(["refs/gtask"])  # refs/gtask/<remote>/{claims,done}/<id>, fetched by sync
     lease_specs = {ref: f"{sha}:{folder}/{ref.rsplit('/', 1)[1]}.md" for ref, sha in leases.items()}
     blobs = git.cat_file([blob for *_, blob in wanted if blob] + list(lease_specs.values()))

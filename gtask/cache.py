@@ -31,6 +31,15 @@ def stat_key(st: os.stat_result) -> Key:
     return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
 
 
+def cache_file(tasks_dir: Path, kind: str, enabled: bool = True) -> Path | None:
+    """Where a cache of this task folder lives: in the git directory, or nowhere (no repository, disabled)."""
+    git_dir = find_git_dir(tasks_dir) if enabled and not os.environ.get("GTASK_NO_CACHE") else None
+    if git_dir is None:
+        return None
+    name = sha1(str(tasks_dir.resolve()).encode()).hexdigest()[:16]
+    return git_dir / "gtask" / "cache" / f"{kind}-{name}.json"
+
+
 class ParseCache:
     """Parsed tasks and problems of one task folder, by file name."""
 
@@ -44,11 +53,7 @@ class ParseCache:
 
     @classmethod
     def for_folder(cls, tasks_dir: Path, salt: str, enabled: bool = True) -> "ParseCache":
-        git_dir = find_git_dir(tasks_dir) if enabled and not os.environ.get("GTASK_NO_CACHE") else None
-        if git_dir is None:
-            return cls(None, salt)
-        name = sha1(str(tasks_dir.resolve()).encode()).hexdigest()[:16]
-        return cls(git_dir / "gtask" / "cache" / f"tasks-{name}.json", salt)
+        return cls(cache_file(tasks_dir, "tasks", enabled), salt)
 
     def _read(self) -> None:
         try:
@@ -111,3 +116,51 @@ def _plain_json(value: Any) -> bool:
     if isinstance(value, dict):
         return all(isinstance(k, str) and _plain_json(v) for k, v in value.items())
     return False
+
+
+class DependentsIndex:
+    """Who depends on whom, for `show` without reading every file.
+
+    Valid only while every task file still has the stat key it had when the
+    index was written (and no file came or went); otherwise it is ignored.
+    """
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+
+    @classmethod
+    def for_folder(cls, tasks_dir: Path, enabled: bool = True) -> "DependentsIndex":
+        return cls(cache_file(tasks_dir, "dependents", enabled))
+
+    def save(self, keys: dict[str, Key], dependents: dict[str, list[str]]) -> None:
+        if self.path is None or any(key[1] / 1e9 > time.time() - RACY_SECONDS for key in keys.values()):
+            return  # a racily clean file could change unseen: write no index
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            temp = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
+            temp.write_text(json.dumps({"format": FORMAT, "keys": keys, "dependents": dependents},
+                                       separators=(",", ":")))
+            os.replace(temp, self.path)
+        except OSError:
+            pass
+
+    def lookup(self, tasks_dir: Path, task_id: str) -> list[str] | None:
+        """IDs of the tasks that depend on `task_id`, or None when the index cannot be trusted."""
+        if self.path is None:
+            return None
+        try:
+            data = json.loads(self.path.read_text())
+            keys = data["keys"]
+            with os.scandir(tasks_dir) as entries:
+                seen = 0
+                for entry in entries:
+                    if not entry.name.endswith(".md") or entry.name.startswith("."):
+                        continue
+                    seen += 1
+                    if keys.get(entry.name) != list(stat_key(entry.stat(follow_symlinks=False))):
+                        return None
+            if seen != len(keys) or data["format"] != FORMAT:
+                return None
+            return list(data["dependents"].get(task_id.lower(), []))
+        except (OSError, ValueError, KeyError, TypeError):
+            return None

@@ -172,6 +172,29 @@ class Git:
             names.update(entries)
         return names
 
+    def diff_trees(self, pairs: list[tuple[str, str]], folder: str) -> dict[str, list[tuple[str, str, str]]]:
+        """For each (tip, base), the files under `folder` that differ: (name, base blob, tip blob).
+
+        One `git diff-tree --stdin` for all pairs; a blob id of zeros means absent.
+        """
+        wanted = list(dict.fromkeys(pairs))
+        if not wanted:
+            return {}
+        text = "".join(f"{tip} {base}\n" for tip, base in wanted)
+        out = self.run("diff-tree", "--stdin", "-r", "--no-renames", "--raw", "--no-abbrev", "--", folder,
+                       input=text).stdout
+        result: dict[str, list[tuple[str, str, str]]] = {tip: [] for tip, _ in wanted}
+        current = None
+        for line in out.splitlines():
+            if line.startswith(":"):
+                meta, path = line.split("\t", 1)
+                _, _, old, new, _ = meta.split(" ")
+                if current is not None:
+                    result[current].append((path.rsplit("/", 1)[-1], old, new))
+            elif line.strip():
+                current = line.split()[0]
+        return result
+
     def is_ancestor(self, ancestor: str, descendant: str) -> bool:
         return self.run("merge-base", "--is-ancestor", ancestor, descendant, check=False).returncode == 0
 

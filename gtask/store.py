@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import stat
+import time
 from dataclasses import dataclass, field
 from collections.abc import Callable
 from pathlib import Path
@@ -42,6 +43,7 @@ class Store:
         self.is_plain_folder = is_plain_folder
         self.use_cache = use_cache
         self._config: Config | None = None
+        self._listing: tuple[int, list[str], dict[str, list[str]]] | None = None  # mtime, names, by lower ID
 
     # -- finding a store -------------------------------------------------
 
@@ -113,15 +115,27 @@ class Store:
         return self.tasks_dir / f"{task_id}.md"
 
     def file_names(self) -> list[str]:
-        """List the names of the `.md` files in the store, sorted."""
+        """List the names of the `.md` files in the store, sorted (re-read when the folder changes)."""
         try:
-            return sorted(n for n in os.listdir(self.tasks_dir) if n.endswith(".md") and not n.startswith("."))
+            stamp = os.stat(self.tasks_dir).st_mtime_ns
+            if self._listing is None or self._listing[0] != stamp or time.time() - stamp / 1e9 < 2:
+                names = sorted(n for n in os.listdir(self.tasks_dir) if n.endswith(".md") and not n.startswith("."))
+                by_lower: dict[str, list[str]] = {}
+                for name in names:
+                    by_lower.setdefault(name[:-3].lower(), []).append(name[:-3])
+                self._listing = (stamp, names, by_lower)
+            return list(self._listing[1])
         except FileNotFoundError:
             raise NotFound(f"the task folder {self.tasks_dir} is gone") from None
 
     def ids(self) -> list[str]:
         """Return every task ID that has a file, valid or not."""
         return [name[:-3] for name in self.file_names()]
+
+    def same_id(self, task_id: str) -> list[str]:
+        """Every stored ID equal to `task_id` regardless of case."""
+        self.file_names()
+        return list(self._listing[2].get(task_id.lower(), []))
 
     def resolve_id(self, task_id: str) -> str:
         """Return the stored spelling of an ID, matched case-insensitively; raise NotFound."""
@@ -134,7 +148,7 @@ class Store:
             exact = [task_id]
         else:
             exact = []
-        matches = exact or [i for i in self.ids() if i.lower() == task_id.lower()]
+        matches = exact or self.same_id(task_id)
         if not matches:
             raise NotFound(f"no task {task_id!r} in {self.label(self.tasks_dir)}/")
         return matches[0]
@@ -148,7 +162,7 @@ class Store:
         label = self.label(path)
         if path.is_symlink():
             raise InvalidTask("is a symbolic link; gtask does not follow links in the task folder", path=label)
-        clash = [i for i in self.ids() if i.lower() == task_id.lower() and i != task_id]
+        clash = [i for i in self.same_id(task_id) if i != task_id]
         if clash:
             raise InvalidTask(f"ID clashes with {clash[0]!r}: IDs are unique regardless of case", path=label)
         return taskfile.read(path, label)
@@ -166,10 +180,11 @@ class Store:
 
         Tasks from `load()` carry no body (`body` is None); `get()` reads one task whole.
         """
-        from .cache import ParseCache, stat_key
+        from .cache import DependentsIndex, ParseCache, stat_key
 
         cache = ParseCache.for_folder(self.tasks_dir, f"{__version__}:{self.project}", self.use_cache)
         loaded = Loaded()
+        keys: dict[str, tuple] = {}
         names = self.file_names()
         clashing = _case_clashes(names)
         folder, folder_label = str(self.tasks_dir), self.label(self.tasks_dir)
@@ -184,7 +199,7 @@ class Store:
             if problem:
                 loaded.problems.append(problem)
                 continue
-            key = stat_key(st)
+            key = keys[name] = stat_key(st)
             cached = cache.get(name, key)
             if cached is None:
                 cached = self._parse(self.tasks_dir / name, label)
@@ -195,7 +210,18 @@ class Store:
                 loaded.tasks[task_id] = task
         cache.keep_only(set(names))
         cache.save()
+        if cache.path is not None and len(keys) == len(names):
+            DependentsIndex.for_folder(self.tasks_dir).save(keys, self._reverse_index(loaded))
         return loaded
+
+    def _reverse_index(self, loaded: Loaded) -> dict[str, list[str]]:
+        index: dict[str, list[str]] = {}
+        for task in loaded.tasks.values():
+            for text in task.depends_on:
+                ref = Ref.parse(text)
+                if ref.is_local(self.project):
+                    index.setdefault(ref.id.lower(), []).append(task.id)
+        return index
 
     def _parse(self, path: Path, label: str) -> tuple[Task | None, list[Problem]]:
         try:
@@ -227,7 +253,19 @@ class Store:
         return own_state(task, finished, now_utc())
 
     def dependents_of(self, task_id: str) -> list[Task]:
-        """Find the tasks that depend on `task_id`, parsing only files that mention it."""
+        """Find the tasks that depend on `task_id`: from the index when it is valid, else by
+        reading only the files that mention the ID."""
+        from .cache import DependentsIndex
+
+        indexed = DependentsIndex.for_folder(self.tasks_dir, self.use_cache).lookup(self.tasks_dir, task_id)
+        if indexed is not None:
+            found = []
+            for dependent in sorted(indexed):
+                try:
+                    found.append(self.get(dependent))
+                except (InvalidTask, NotFound):
+                    continue
+            return found
         needle = task_id.lower().encode()
         found = []
         for name in self.file_names():

@@ -23,7 +23,7 @@ def listing(cli: Cli, *extra: str) -> list[dict]:
 
 
 def cache_files(repo: Path) -> list[Path]:
-    return sorted((repo / ".git" / "gtask" / "cache").glob("*.json"))
+    return sorted((repo / ".git" / "gtask" / "cache").glob("tasks-*.json"))
 
 
 def assert_matches_no_cache(cli: Cli) -> list[dict]:
