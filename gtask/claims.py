@@ -35,6 +35,22 @@ class Outcome:
         }
 
 
+MAX_LEASE_SECONDS = 366 * 24 * 3600
+
+
+def lease_seconds(session: Session, lease: str | None) -> int:
+    """The lease asked for (like 2h), else the config's; refuse nonsense with a usage error."""
+    if lease is None:
+        return session.store.config.lease_seconds
+    try:
+        seconds = parse_duration(lease)
+    except ValueError as exc:
+        raise UsageError(f"--lease: {exc}") from None
+    if not 0 < seconds <= MAX_LEASE_SECONDS:
+        raise UsageError(f"--lease must be between 1s and 366d, not {lease!r}")
+    return seconds
+
+
 def _holder(task: Task, where: str | None = None) -> str:
     return f"{task.claimed_by} on {where or task.claim_branch or '?'} until {task.lease_until or 'no lease'}"
 
@@ -55,6 +71,7 @@ def claim(session: Session, task_id: str, lease: str | None = None, force: bool 
     branch = git.current_branch()
     if branch is None:
         raise UsageError("HEAD is detached: a claim needs a branch (git switch -c <branch>)")
+    lease_seconds(session, lease)  # a bad --lease is refused before anything happens
     task_id = store.resolve_id(task_id)
     session.ensure_clean(task_id)
     loaded = store.load()
@@ -72,7 +89,7 @@ def claim(session: Session, task_id: str, lease: str | None = None, force: bool 
         waits = ", ".join(graph.label(n, store.project) for n in graph.unfinished_deps((store.project, task_id)))
         detail = f"; it waits on {waits}" if waits else ""
         raise Conflict(f"{task_id} is not ready (state {state}{detail}); use --force to claim it anyway")
-    seconds = parse_duration(lease) if lease else store.config.lease_seconds
+    seconds = lease_seconds(session, lease)
     now = now_utc()
     changes = {
         "status": "in_progress", "claimed_by": session.agent, "claimed_at": format_time(now),
@@ -82,7 +99,7 @@ def claim(session: Session, task_id: str, lease: str | None = None, force: bool 
     committed = session.change_and_commit("claim", task_id, lambda: [store.update(task_id, changes).id], note=note)
     if remote:
         remote.publish_claim(task_id, committed, expected, force)
-    return Outcome(store.get(task_id), committed.commit, took_over_from=took_over)
+    return Outcome(store.get(task_id), committed.commit or git.head_commit(), took_over_from=took_over)
 
 
 def renew(session: Session, task_id: str, lease: str | None = None, push: str | None = None) -> Outcome:
@@ -95,13 +112,13 @@ def renew(session: Session, task_id: str, lease: str | None = None, push: str | 
         raise Conflict(f"{task_id} is not claimed by {session.agent}" + (f" ({_holder(task)})" if task.claimed_by else ""))
     if not task.has_live_claim(now_utc()):
         raise Conflict(f"the lease on {task_id} passed at {task.lease_until}; claim it again (it may have been taken over)")
+    seconds = lease_seconds(session, lease)
     remote, expected = _remote_plan(session, task_id, push, force=False)
-    seconds = parse_duration(lease) if lease else store.config.lease_seconds
     until = format_time(now_utc() + timedelta(seconds=seconds))
     committed = session.change_and_commit("renew", task_id, lambda: [store.update(task_id, {"lease_until": until}).id])
     if remote:
         remote.publish_claim(task_id, committed, expected, force=False)
-    return Outcome(store.get(task_id), committed.commit)
+    return Outcome(store.get(task_id), committed.commit or session.git.head_commit())
 
 
 def release(session: Session, task_id: str, note: str | None = None, force: bool = False,
@@ -116,10 +133,11 @@ def release(session: Session, task_id: str, note: str | None = None, force: bool
     if task.claimed_by and task.claimed_by != session.agent and task.has_live_claim(now_utc()) and not force:
         raise Conflict(f"{task_id} is claimed by {_holder(task)}; use --force to release it anyway")
     changes = {"status": "todo", **_UNCLAIM}
+    remote = Remote.choose(session, push or None) if push is not None else None
     committed = session.change_and_commit("release", task_id, lambda: [store.update(task_id, changes).id],
                                           note=note)
-    if push is not None:
-        Remote.choose(session, push or None).publish_end(task_id, committed, done=False)
+    if remote:
+        remote.publish_end(task_id, committed, done=False)
     return Outcome(store.get(task_id), committed.commit)
 
 
@@ -136,10 +154,11 @@ def done(session: Session, task_id: str, note: str | None = None, force: bool = 
         raise Conflict(f"{task_id} is claimed by {_holder(task)}; use --force to complete it anyway")
     before = _ready_ids(store)
     changes = {"status": "done", "closed_at": format_time(now_utc()), **_UNCLAIM}
+    remote = Remote.choose(session, push or None) if push is not None else None
     committed = session.change_and_commit("done", task_id, lambda: [store.update(task_id, changes).id],
                                           note=note, trailers=[("Closes", task_id)])
-    if push is not None:
-        Remote.choose(session, push or None).publish_end(task_id, committed, done=True)
+    if remote:
+        remote.publish_end(task_id, committed, done=True)
     commit = committed.commit
     loaded = store.load()
     after = _ready_ids(store, loaded.tasks)
@@ -163,12 +182,16 @@ def handoff(session: Session, task_id: str, needs_title: str | None = None, need
     task = store.get(task_id)
     if task.claimed_by and task.claimed_by != session.agent and task.has_live_claim(now_utc()):
         raise Conflict(f"{task_id} is claimed by {_holder(task)}")
-    prereq_id = store.resolve_id(needs_id) if needs_id else store.new_task_id(needs_title)
+    if needs_id:
+        prereq_id = store.get(needs_id).id  # a prerequisite that does not parse is refused before any change
+    else:
+        prereq_id = store.new_task_id(needs_title)
 
     def change() -> list[str]:
         if needs_title:
             store.create(needs_title, {"status": "todo"}, task_id=prereq_id)
-        depends = list(task.depends_on) + ([prereq_id] if prereq_id not in task.depends_on else [])
+        present = {d.lower() for d in task.depends_on}
+        depends = list(task.depends_on) + ([prereq_id] if prereq_id.lower() not in present else [])
         changes = {"depends_on": depends}
         if task.status == "in_progress" or task.claimed_by:
             changes.update({"status": "todo", **_UNCLAIM})

@@ -35,6 +35,7 @@ def run(args: list[str]) -> int:
     as_json = "--json" in args
     try:
         code = cli.main(args=args, prog_name="gtask", standalone_mode=False)
+        render.flush_problems()
     except GtaskError as exc:
         render.error(exc, as_json)
         return exc.exit_code

@@ -28,7 +28,7 @@ def edit_task(store: Store, task_id: str, run_editor: Callable[[Path], None],
     An invalid result is reopened while `reopen` says so, else kept aside next
     to the task as `<id>.md.rejected` and reported (exit 1).
     """
-    task_id = store.resolve_id(task_id)
+    task_id = store.checked_id(task_id)  # no links, no IDs that clash by case
     path = store.path_of(task_id)
     label = store.label(path)
     original = path.read_bytes()
@@ -81,5 +81,5 @@ def _keep_aside(path: Path, raw: bytes) -> Path:
     if aside.exists():
         stamp = now_utc().strftime("%Y%m%dT%H%M%SZ")
         aside = path.with_name(f"{path.name}.{stamp}.rejected")
-    create_exclusive(aside, raw.decode("utf-8", "surrogateescape"))
+    create_exclusive(aside, raw)  # the user's bytes exactly, even when they are not UTF-8
     return aside

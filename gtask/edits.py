@@ -63,13 +63,14 @@ def _list_edit(key: str, op: str, value: str, current: Any) -> list[Any]:
     if not isinstance(current, list):
         raise UsageError(f"'{key}' is not a list, so {op} cannot change it")
     items = list(current)
+    as_text = [str(item) for item in items]  # `labels: [2026]` holds the label "2026"
     if op == "+=":
-        if value not in items:
+        if value not in as_text:
             items.append(value)
         return items
-    if value not in items:
+    if value not in as_text:
         raise UsageError(f"{value!r} is not in '{key}'")
-    items.remove(value)
+    del items[as_text.index(value)]
     return items
 
 

@@ -9,12 +9,12 @@ from pathlib import Path
 TEMP_SUFFIX = ".gtask-tmp"
 
 
-def _write_temp(path: Path, text: str) -> str:
-    """Write `text`, synced to disk, to a new temporary file beside `path`; return its name."""
+def _write_temp(path: Path, text: str | bytes) -> str:
+    """Write `text` (or bytes), synced to disk, to a new temporary file beside `path`; return its name."""
     fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMP_SUFFIX, dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(text.encode("utf-8"))
+            handle.write(text if isinstance(text, bytes) else text.encode("utf-8"))
             handle.flush()
             os.fsync(handle.fileno())
     except BaseException:
@@ -41,7 +41,7 @@ def atomic_write(path: Path, text: str) -> None:
     _fsync_dir(path.parent)
 
 
-def create_exclusive(path: Path, text: str) -> None:
+def create_exclusive(path: Path, text: str | bytes) -> None:
     """Create a new file atomically; raise FileExistsError if it already exists."""
     temp = _write_temp(path, text)
     try:

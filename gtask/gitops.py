@@ -83,7 +83,7 @@ class Git:
             check: bool = True) -> Result:
         """Run git in the repository; raise GitError with a useful sentence on failure."""
         argv = ["git", *args]
-        full_env = {**os.environ, **env} if env else None
+        full_env = {**os.environ, "GIT_LITERAL_PATHSPECS": "1", **(env or {})}
         deadline = time.monotonic() + float(os.environ.get("GTASK_LOCK_WAIT", _LOCK_WAIT_SECONDS))
         while True:
             proc = subprocess.run(argv, cwd=self.top, input=input, capture_output=True, text=True,
@@ -140,7 +140,7 @@ class Git:
         wanted = list(dict.fromkeys(specs))
         if not wanted:
             return {}
-        proc = subprocess.run(["git", "cat-file", "--batch"], cwd=self.top, capture_output=True,
+        proc = subprocess.run(["git", "--literal-pathspecs", "cat-file", "--batch"], cwd=self.top, capture_output=True,
                               input="\n".join(wanted).encode("utf-8", "surrogateescape") + b"\n", check=False)
         if proc.returncode != 0:
             raise GitError(_explain(["cat-file"], proc.stderr.decode("utf-8", "replace")))
@@ -348,11 +348,22 @@ class Git:
         result = self.run("update-ref", "-m", message.splitlines()[0], "HEAD", commit, parent or ZERO, check=False)
         if result.returncode != 0:
             raise Conflict("the branch moved while gtask was committing; nothing was committed, try again")
-        if present:
-            self.run("update-index", "--add", "--", *present)
-        if gone:
-            self.run("update-index", "--force-remove", "--", *gone)
+        try:
+            if present:
+                self.run("update-index", "--add", "--", *present)
+            if gone:
+                self.run("update-index", "--force-remove", "--", *gone)
+        except GitError:
+            self.move_head_back(commit, parent)  # no commit without its index entries: all or nothing
+            raise
         return commit
+
+    def move_head_back(self, commit: str, parent: str | None) -> None:
+        """Take back a commit we just made on HEAD (compare-and-swap: only if HEAD is still it)."""
+        if parent:
+            self.run("update-ref", "HEAD", parent, commit, check=False)
+        else:
+            self.run("update-ref", "-d", "HEAD", commit, check=False)
 
 
 _TREE_ENTRY = re.compile(rb"[0-7]+ ([^\0]*)\0(.{20})", re.S)

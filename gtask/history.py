@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import closing, taskfile
-from .errors import GtaskError
+from .errors import GtaskError, UsageError
 from .gitops import Git
 from .store import Store
 
@@ -32,6 +32,11 @@ class LogEntry:
 
 def task_log(store: Store, git: Git, task_id: str) -> list[LogEntry]:
     """Every commit on any branch that touched the task's file or closes it, oldest first."""
+    from .ids import id_problem
+
+    problem = id_problem(task_id)
+    if problem:
+        raise UsageError(problem)
     try:
         task_id = store.resolve_id(task_id)
     except GtaskError:

@@ -28,6 +28,8 @@ def agent_name(git: Git | None, explicit: str | None = None) -> str:
     name = explicit or os.environ.get("GTASK_AGENT") or (git.author_name() if git else None)
     if not name:
         raise UsageError("no agent name: pass --agent, set GTASK_AGENT, or set git user.name")
+    if not name.isprintable() or len(name) > 100:
+        raise UsageError(f"agent name {name!r} must be one printable line of at most 100 characters")
     return name
 
 
@@ -62,7 +64,7 @@ class Session:
     def ensure_clean(self, task_id: str) -> None:
         """Refuse to commit over uncommitted edits of the task file itself."""
         rel = self.rel_path(task_id)
-        if self.git.is_tracked(rel) and self.git.path_is_dirty(rel):
+        if self.git.path_is_dirty(rel):
             raise GtaskError(f"{rel} has uncommitted changes; commit or discard them first (nothing was changed)",
                              path=rel)
 
@@ -96,6 +98,8 @@ class Session:
         parent = self.git.head_commit()
         try:
             changed = change()
+            if self.snapshot(changed) == {t: saved.get(t) for t in changed}:
+                return Committed(None, parent, saved, [])  # nothing changed: no empty commit
             subject = task_id or changed[0]
             commit = self.commit(changed, message(action, subject, self.agent, note, trailers, changed))
         except BaseException:
@@ -105,19 +109,22 @@ class Session:
 
     def undo(self, done: "Committed") -> None:
         """Take a commit back: the branch, the files and their index entries as they were before it."""
-        if done.parent:
-            self.git.update_ref("HEAD", done.parent, done.commit)
+        if done.commit is None:
+            return  # nothing was committed
+        self.git.move_head_back(done.commit, done.parent)
         self.restore(done.saved)
         paths = [self.rel_path(t) for t in done.saved]
         if done.parent:
             self.git.run("reset", "-q", done.parent, "--", *paths, check=False)
+        else:
+            self.git.run("update-index", "--force-remove", "--", *paths, check=False)
 
 
 @dataclass
 class Committed:
     """A protocol commit, with what is needed to take it back."""
 
-    commit: str
+    commit: str | None  # None when nothing changed and nothing was committed
     parent: str | None
     saved: dict[str, bytes | None]
     changed: list[str]

@@ -158,13 +158,15 @@ class Remote:
 
     def publish_claim(self, task_id: str, committed: Committed, expected: dict[str, str], force: bool) -> None:
         """Push a claim commit with its lease; on a lost race undo the commit and say who holds the task."""
+        # re-claimed within the same second, nothing changed: the claim at HEAD is the one to publish
+        commit = committed.commit or self.git.head_commit()
         for attempt in range(2):
             try:
                 # Deleting the tombstone either removes it (a reopened task) or, when it is
                 # absent, asserts atomically that it still is: no completion raced us.
-                updates = {"claims": committed.commit, "done": None}
+                updates = {"claims": commit, "done": None}
                 checkpoint("claim-before-push")
-                self.push(committed.commit, updates, expected, task_id)
+                self.push(commit, updates, expected, task_id)
                 return
             except LostRace:
                 refs = self.fetch(task_id)
@@ -195,10 +197,11 @@ class Remote:
             if done:
                 updates["done"] = committed.commit
                 expected["done"] = refs.tombstone or ""
+            commit = committed.commit or self.git.head_commit()
             if updates:
-                self.push(committed.commit, updates, expected, task_id)
+                self.push(commit, updates, expected, task_id)
             else:
-                self._push_branch(committed.commit)
+                self._push_branch(commit)
         except GtaskError:
             self.session.undo(committed)
             raise

@@ -67,19 +67,33 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
         out("  ".join(cells).rstrip())
 
 
+_pending: list[Problem] = []  # with --json: skipped files, reported once the command's outcome is known
+
+
 def problems(found: Sequence[Problem], as_json: bool, stream_err: bool = True) -> None:
     """Report problems of files that were skipped or checked."""
+    if as_json and stream_err:
+        _pending.extend(found)
+        return
     for problem in found:
-        if as_json:
-            line = json.dumps({problem.severity: problem.to_json()}, ensure_ascii=False)
-        else:
-            line = safe(str(problem))
-        click.echo(line, err=stream_err)
+        click.echo(safe(str(problem)), err=stream_err)
+
+
+def flush_problems() -> None:
+    """With --json, after success: one JSON line per skipped file on standard error."""
+    for problem in _pending:
+        click.echo(json.dumps({"problem": problem.to_json()}, ensure_ascii=False), err=True)
+    _pending.clear()
 
 
 def error(exc: GtaskError, as_json: bool) -> None:
+    """Report the error: with --json one object, carrying the skipped files' problems too."""
     if as_json:
-        click.echo(json.dumps(exc.to_json(), ensure_ascii=False), err=True)
+        body = exc.to_json()
+        if _pending:
+            body["error"]["problems"] = [p.to_json() for p in _pending]
+            _pending.clear()
+        click.echo(json.dumps(body, ensure_ascii=False), err=True)
     else:
         click.echo(f"gtask: error: {safe(str(exc))}", err=True)
 

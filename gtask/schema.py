@@ -127,8 +127,8 @@ def _depends_on(check: _Checker, value: Any, task_id: str) -> list[str]:
         if ref.project is None and ref.id.lower() == task_id.lower():
             check.error("depends_on", f"task {task_id!r} depends on itself")
             continue
-        if str(ref) in refs:
-            check.warning("depends_on", f"dependency {text!r} is listed twice")
+        if str(ref).lower() in (r.lower() for r in refs):
+            check.warning("depends_on", f"dependency {text!r} is listed twice (IDs ignore case)")
             continue
         refs.append(str(ref))
     return refs

@@ -155,8 +155,8 @@ class Store:
 
     # -- reading ---------------------------------------------------------
 
-    def read_file(self, task_id: str) -> taskfile.TaskFile:
-        """Read and parse one task's file (no other file is read)."""
+    def checked_id(self, task_id: str) -> str:
+        """Resolve an ID to a file that gtask may read and write: not a link, no clash by case."""
         task_id = self.resolve_id(task_id)
         path = self.path_of(task_id)
         label = self.label(path)
@@ -165,7 +165,12 @@ class Store:
         clash = [i for i in self.same_id(task_id) if i != task_id]
         if clash:
             raise InvalidTask(f"ID clashes with {clash[0]!r}: IDs are unique regardless of case", path=label)
-        return taskfile.read(path, label)
+        return task_id
+
+    def read_file(self, task_id: str) -> taskfile.TaskFile:
+        """Read and parse one task's file (no other file is read)."""
+        path = self.path_of(self.checked_id(task_id))
+        return taskfile.read(path, self.label(path))
 
     def get(self, task_id: str) -> Task:
         """Return one valid task; raise NotFound or InvalidTask (with file and line)."""

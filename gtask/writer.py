@@ -172,8 +172,10 @@ def scalar(value: Any, quote: str = "") -> str:
         return "null"
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, (int, float)):
+    if isinstance(value, int):
         return repr(value)
+    if isinstance(value, float):
+        return yaml.safe_dump(value).removesuffix("...\n").strip()  # YAML's own forms: 1.0e+20, .inf, .nan
     text = str(value)
     if quote == "'" and "'" not in text and not _UNSAFE_CHARS.search(text) and "\n" not in text:
         return f"'{text}'"

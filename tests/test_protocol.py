@@ -273,9 +273,10 @@ def test_index_lock_waits_then_explains(cli: Cli, tasks: Path, monkeypatch: pyte
     head = git(tasks, "rev-parse", "HEAD")
     result = cli("claim", "model")
     lock.unlink()
-    assert result.exit_code in (1, 3)
-    assert "index lock" in result.stderr or "index.lock" in result.stderr
-    assert "Traceback" not in result.stderr
+    assert result.exit_code == 1
+    assert "another git process holds the index lock" in result.stderr
+    assert path.read_bytes() == before and git(tasks, "rev-parse", "HEAD") == head
+    assert git(tasks, "status", "--porcelain") == ""
 
 
 def test_missing_git_is_a_sentence_not_a_traceback(tasks: Path) -> None:
