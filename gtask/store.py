@@ -193,26 +193,33 @@ class Store:
         names = self.file_names()
         clashing = _case_clashes(names)
         folder, folder_label = str(self.tasks_dir), self.label(self.tasks_dir)
+        results: dict[str, tuple[Task | None, list[Problem]]] = {}
+        misses: list[str] = []
         for name in names:
-            task_id = name[:-3]
             label = f"{folder_label}/{name}"
             try:
                 st = os.lstat(os.path.join(folder, name))
             except FileNotFoundError:
                 continue  # deleted while we read: it is simply not there
-            problem = _file_problem(task_id, st, label, clashing)
+            problem = _file_problem(name[:-3], st, label, clashing)
             if problem:
-                loaded.problems.append(problem)
+                results[name] = (None, [problem])
                 continue
-            key = keys[name] = stat_key(st)
-            cached = cache.get(name, key)
+            keys[name] = stat_key(st)
+            cached = cache.get(name, keys[name])
             if cached is None:
-                cached = self._parse(self.tasks_dir / name, label)
-                cache.put(name, key, *cached)
-            task, problems = cached
-            loaded.problems.extend(problems)
-            if task is not None:
-                loaded.tasks[task_id] = task
+                misses.append(name)
+            else:
+                results[name] = cached
+        for name, parsed in zip(misses, self._parse_many(misses, folder_label)):
+            results[name] = parsed
+            cache.put(name, keys[name], *parsed)
+        for name in names:
+            if name in results:
+                task, problems = results[name]
+                loaded.problems.extend(problems)
+                if task is not None:
+                    loaded.tasks[name[:-3]] = task
         cache.keep_only(set(names))
         cache.save()
         if cache.path is not None and len(keys) == len(names):
@@ -228,15 +235,16 @@ class Store:
                     index.setdefault(ref.id.lower(), []).append(task.id)
         return index
 
-    def _parse(self, path: Path, label: str) -> tuple[Task | None, list[Problem]]:
-        try:
-            tf = taskfile.read(path, label)
-        except InvalidTask as exc:
-            return None, [Problem("error", exc.message, exc.path, exc.line)]
-        task, problems = self._build(tf)
-        if task is not None:
-            task.body = None  # listings carry no body; get() reads the whole file
-        return task, problems
+    def _parse_many(self, names: list[str], folder_label: str) -> list[tuple[Task | None, list[Problem]]]:
+        """Parse files for a listing; many at once go to one worker process per core."""
+        jobs = [(str(self.tasks_dir / name), f"{folder_label}/{name}", self.project) for name in names]
+        workers = min(os.cpu_count() or 1, 8)
+        if len(jobs) < PARALLEL_PARSE_MIN or workers < 2:
+            return [parse_for_listing(*job) for job in jobs]
+        import multiprocessing
+
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            return pool.starmap(parse_for_listing, jobs, chunksize=max(64, len(jobs) // (workers * 4)))
 
     def _build(self, tf: taskfile.TaskFile) -> tuple[Task | None, list[Problem]]:
         task_id = Path(tf.label).name[:-3]
@@ -401,6 +409,21 @@ def render_new(data: dict[str, Any]) -> str:
         lines.extend(writer.render_key(key, value, "\n", "  "))
     lines.append("---\n")
     return "".join(lines)
+
+
+PARALLEL_PARSE_MIN = 1500  # below this, starting worker processes costs more than it saves
+
+
+def parse_for_listing(path: str, label: str, project: str) -> tuple[Task | None, list[Problem]]:
+    """Parse one task file for a listing (no body); errors become problems."""
+    try:
+        tf = taskfile.read(Path(path), label)
+    except InvalidTask as exc:
+        return None, [Problem("error", exc.message, exc.path, exc.line)]
+    task, problems = schema.build_task(tf, Path(path).name[:-3], project, label)
+    if task is not None:
+        task.body = None  # listings carry no body; get() reads the whole file
+    return task, problems
 
 
 def _case_clashes(names: list[str]) -> set[str]:
