@@ -54,9 +54,8 @@ class TaskGraph:
             self._by_lower[(task.project, task.id.lower())] = node
         self.g = nx.DiGraph()
         self.g.add_nodes_from(self.tasks)
-        for node, task in self.tasks.items():
-            for text in task.depends_on:
-                self.g.add_edge(self.resolve(node[0], text), node)
+        self.g.add_edges_from((self.resolve(node[0], text), node)
+                              for node, task in self.tasks.items() for text in task.depends_on)
         self._states: dict[Node, str] = {}
         self._below: dict[Node, int] | None = None
 

@@ -6,6 +6,7 @@ import re
 import secrets
 import unicodedata
 from collections.abc import Callable
+from functools import lru_cache
 from typing import NamedTuple
 
 ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
@@ -40,6 +41,10 @@ class Ref(NamedTuple):
     @classmethod
     def parse(cls, text: str) -> "Ref":
         """Parse `id` or `project:id`; raise ValueError when it is not valid."""
+        return _parse_ref(text)
+
+    @classmethod
+    def _parse(cls, text: str) -> "Ref":
         project, sep, task_id = text.rpartition(":")
         if not sep:
             project = None
@@ -56,6 +61,11 @@ class Ref(NamedTuple):
     def is_local(self, project: str) -> bool:
         """Tell whether this reference points into `project`."""
         return self.project is None or self.project == project
+
+
+@lru_cache(maxsize=65536)
+def _parse_ref(text: str) -> Ref:
+    return Ref._parse(text)  # graphs parse the same references many times
 
 
 def slugify(title: str, limit: int = SLUG_MAX) -> str:

@@ -221,9 +221,11 @@ class Store:
                 if task is not None:
                     loaded.tasks[name[:-3]] = task
         cache.keep_only(set(names))
+        changed = cache.dirty
         cache.save()
-        if cache.path is not None and len(keys) == len(names):
-            DependentsIndex.for_folder(self.tasks_dir).save(keys, self._reverse_index(loaded))
+        index = DependentsIndex.for_folder(self.tasks_dir, self.use_cache)
+        if index.path is not None and len(keys) == len(names) and (changed or not index.path.exists()):
+            index.save(keys, self._reverse_index(loaded))
         return loaded
 
     def _reverse_index(self, loaded: Loaded) -> dict[str, list[str]]:

@@ -106,3 +106,15 @@ def test_no_cache_writes_nothing(cli: Cli, repo: Path) -> None:
     make_tasks(repo)
     listing(cli, "--no-cache")
     assert not (repo / ".git" / "gtask").exists()
+
+
+def test_dependents_index_matches_no_cache(cli: Cli, repo: Path) -> None:
+    make_tasks(repo)
+    age(write_task(repo, "needs-t0", task_text("Needs", depends_on="[t0]")))
+    listing(cli)  # writes the cache and the dependents index
+    show = lambda *extra: json.loads(cli(*extra, "show", "t0", "--json").stdout)["dependents"]
+    assert [d["id"] for d in show()] == ["needs-t0"] == [d["id"] for d in show("--no-cache")]
+    stat = (repo / ".tasks" / "t1.md").stat()
+    (repo / ".tasks" / "t1.md").write_text(task_text("Task 1", depends_on="[t0]"))  # a new dependent, unseen by the index
+    age(repo / ".tasks" / "t1.md", stat.st_mtime_ns)
+    assert [d["id"] for d in show()] == ["needs-t0", "t1"] == [d["id"] for d in show("--no-cache")]
