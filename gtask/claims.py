@@ -121,17 +121,24 @@ def renew(session: Session, task_id: str, lease: str | None = None, push: str | 
     return Outcome(store.get(task_id), committed.commit or session.git.head_commit())
 
 
+def _own_task(session: Session, task_id: str, force: bool, verb: str) -> Task:
+    """The task, with a clean file, not held by someone else's live claim (unless forced)."""
+    task_id = session.store.resolve_id(task_id)
+    session.ensure_clean(task_id)
+    task = session.store.get(task_id)
+    if task.claimed_by and task.claimed_by != session.agent and task.has_live_claim(now_utc()) and not force:
+        raise Conflict(f"{task_id} is claimed by {_holder(task)}; use --force to {verb} it anyway")
+    return task
+
+
 def release(session: Session, task_id: str, note: str | None = None, force: bool = False,
             push: str | None = None) -> Outcome:
     """Give a claimed task back: status todo, claim keys removed."""
     store = session.store
-    task_id = store.resolve_id(task_id)
-    session.ensure_clean(task_id)
-    task = store.get(task_id)
+    task = _own_task(session, task_id, force, "release")
+    task_id = task.id
     if task.status != "in_progress" and not task.claimed_by:
         raise Conflict(f"{task_id} is not claimed (status {task.status})")
-    if task.claimed_by and task.claimed_by != session.agent and task.has_live_claim(now_utc()) and not force:
-        raise Conflict(f"{task_id} is claimed by {_holder(task)}; use --force to release it anyway")
     changes = {"status": "todo", **_UNCLAIM}
     remote = Remote.choose(session, push or None) if push is not None else None
     committed = session.change_and_commit("release", task_id, lambda: [store.update(task_id, changes).id],
@@ -145,13 +152,10 @@ def done(session: Session, task_id: str, note: str | None = None, force: bool = 
          push: str | None = None) -> Outcome:
     """Complete a task; the commit carries `Closes: <id>`; report what became ready."""
     store = session.store
-    task_id = store.resolve_id(task_id)
-    session.ensure_clean(task_id)
-    task = store.get(task_id)
+    task = _own_task(session, task_id, force, "complete")
+    task_id = task.id
     if task.is_finished and not force:
         raise Conflict(f"{task_id} is already {task.status}")
-    if task.claimed_by and task.claimed_by != session.agent and task.has_live_claim(now_utc()) and not force:
-        raise Conflict(f"{task_id} is claimed by {_holder(task)}; use --force to complete it anyway")
     before = _ready_ids(store)
     changes = {"status": "done", "closed_at": format_time(now_utc()), **_UNCLAIM}
     remote = Remote.choose(session, push or None) if push is not None else None

@@ -312,9 +312,6 @@ class Git:
         out = self.run("status", "--porcelain=v1", "-z", "--untracked-files=no", "--", rel_path).stdout
         return bool(out.strip("\0"))
 
-    def is_tracked(self, rel_path: str) -> bool:
-        return bool(self.run("ls-files", "--", rel_path).stdout.strip())
-
     # -- committing only our files ----------------------------------------
 
     def commit_paths(self, paths: list[str], message: str) -> str:

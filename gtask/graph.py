@@ -74,9 +74,6 @@ class TaskGraph:
             self.g.add_node(node, missing=not external, external=external)
         return node
 
-    def is_task(self, node: Node) -> bool:
-        return node in self.tasks
-
     def label(self, node: Node, home: str | None = None) -> str:
         """Show a node as `id` inside its home project, else `project:id`."""
         return node[1] if node[0] == home else f"{node[0]}:{node[1]}"
