@@ -9,6 +9,8 @@ however many branches there are.
 from __future__ import annotations
 
 import hashlib
+import json
+import os
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -108,6 +110,32 @@ def _integration_ref(git: Git, refs: dict[str, str], integration: str | None) ->
     return local if local in refs else (remote if remote in refs else None)
 
 
+def _diffs(git: Git, pairs: list[tuple[str, str]], folder: str) -> dict[str, list[tuple[str, str, str]]]:
+    """What each branch tip changed since its base, remembered by (tip, base): commits never change."""
+    path = git.git_dir / "gtask" / "cache" / "branch-diffs.json"
+    try:
+        known = json.loads(path.read_text())
+        if known.get("folder") != folder:
+            known = {"folder": folder, "diffs": {}}
+    except (OSError, ValueError):
+        known = {"folder": folder, "diffs": {}}
+    diffs = known["diffs"]
+    missing = [(tip, base) for tip, base in pairs if f"{tip}:{base}" not in diffs]
+    for tip, changes in git.diff_trees(missing, folder).items():
+        base = dict(missing)[tip]
+        diffs[f"{tip}:{base}"] = changes
+    result = {tip: [tuple(change) for change in diffs[f"{tip}:{base}"]] for tip, base in pairs}
+    if missing or len(diffs) != len(pairs):
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            temp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+            temp.write_text(json.dumps({"folder": folder, "diffs": {f"{t}:{b}": result[t] for t, b in pairs}}))
+            os.replace(temp, path)
+        except OSError:
+            pass  # only an accelerator
+    return result
+
+
 def _short(ref: str) -> str:
     for prefix in ("refs/heads/", "refs/remotes/"):
         if ref.startswith(prefix):
@@ -127,7 +155,7 @@ def scan(store: Store, git: Git) -> BranchView:
     others = {r: sha for r, sha in refs.items() if r != integ_ref and r != f"refs/heads/{current}"}
     forks = git.fork_points(list(set(others.values())), integ_commit) if integ_commit else {}
     pairs = [(sha, forks.get(sha) or "") for sha in set(others.values()) if forks.get(sha) != sha]
-    with_base = git.diff_trees([(tip, base) for tip, base in pairs if base], folder)
+    with_base = _diffs(git, [(tip, base) for tip, base in pairs if base], folder)
     without_base = {tip: [(name, ZERO, blob) for name, blob in git.trees([f"{tip}:{folder}"])[f"{tip}:{folder}"].items()]
                     for tip, base in pairs if not base}  # no common history: everything it has is new
     changed = {**with_base, **without_base}

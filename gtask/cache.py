@@ -69,9 +69,9 @@ class ParseCache:
         if entry is None or tuple(entry[0]) != key:
             return None
         try:
-            task = Task(**dict(zip(_TASK_FIELDS, entry[1])), body=None) if entry[1] is not None else None
-            problems = [Problem(*p) for p in entry[2]]
-        except TypeError:
+            task = _task_from_row(entry[1]) if entry[1] is not None else None
+            problems = [Problem(*p) for p in entry[2]] if entry[2] else []
+        except (TypeError, ValueError):
             return None
         return task, problems
 
@@ -103,6 +103,16 @@ class ParseCache:
             os.replace(temp, self.path)
         except (OSError, TypeError, ValueError):
             pass
+
+
+def _task_from_row(row: list[Any]) -> Task:
+    """Rebuild a cached task without the cost of the dataclass constructor (it is hot: once per file)."""
+    if len(row) != len(_TASK_FIELDS):
+        raise ValueError("cache row of another shape")
+    task = Task.__new__(Task)
+    task.__dict__.update(zip(_TASK_FIELDS, row))
+    task.body = None
+    return task
 
 
 def _plain_json(value: Any) -> bool:

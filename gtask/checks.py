@@ -41,7 +41,7 @@ def graph_problems(graph: TaskGraph, files: dict[str, set[str]], lanes: dict[str
         line = task.line_of("depends_on")
         for text in task.depends_on:
             dep = graph.resolve(node[0], text)
-            if graph.g.nodes[dep].get("missing"):
+            if graph.placeholders.get(dep) == "missing":
                 why = "whose file has errors" if Ref.parse(text).id.lower() in files.get(dep[0], set()) \
                     else "which does not exist"
                 found.append(Problem("error", f"depends on {text!r}, {why}", path, line))

@@ -1,10 +1,14 @@
-"""The dependency graph (networkx): derived states, ready, next, blocked, order, cycles.
+"""The dependency graph: derived states, ready, next, blocked, order, cycles.
 
 Nodes are `(project, id)` so that one graph can span many repositories. An edge
 runs from a dependency to the task that depends on it, the direction work flows.
-A reference that resolves to no task stays in the graph as a node with
-`missing=True` (an unknown local ID) or `external=True` (another project's task
-that this graph does not hold).
+A reference that resolves to no task stays in the graph as a placeholder node,
+`missing` (an unknown ID of a project the graph holds) or `external` (another
+project's task that this graph does not hold).
+
+States, `ready`, `next` and `blocked` walk plain adjacency dicts; the networkx
+graph (`.g`) is built on first use by the algorithms that need it (order,
+cycles, drawing), so the hottest commands do not pay for importing networkx.
 """
 
 from __future__ import annotations
@@ -12,8 +16,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-
-import networkx as nx
 
 from .ids import Ref
 from .model import Task, now_utc, own_state
@@ -52,12 +54,35 @@ class TaskGraph:
             node = (task.project, task.id)
             self.tasks[node] = task
             self._by_lower[(task.project, task.id.lower())] = node
-        self.g = nx.DiGraph()
-        self.g.add_nodes_from(self.tasks)
-        self.g.add_edges_from((self.resolve(node[0], text), node)
-                              for node, task in self.tasks.items() for text in task.depends_on)
+        self.projects = {project for project, _ in self.tasks}
+        self.pred: dict[Node, dict[Node, None]] = {node: {} for node in self.tasks}  # ordered sets
+        self.succ: dict[Node, dict[Node, None]] = {node: {} for node in self.tasks}
+        self.placeholders: dict[Node, str] = {}  # node -> "missing" or "external"
+        for node, task in self.tasks.items():
+            for text in task.depends_on:
+                dep = self.resolve(node[0], text)
+                self.pred[node][dep] = None
+                self.succ[dep][node] = None
         self._states: dict[Node, str] = {}
         self._below: dict[Node, int] | None = None
+        self._nx = None
+
+    @property
+    def g(self):
+        """The same graph as a networkx DiGraph (built on first use), with `missing`/`external` node attributes."""
+        if self._nx is None:
+            import networkx as nx
+
+            graph = nx.DiGraph()
+            graph.add_nodes_from(self.tasks)
+            for node, kind in self.placeholders.items():
+                graph.add_node(node, missing=kind == "missing", external=kind == "external")
+            graph.add_edges_from((dep, node) for node, deps in self.pred.items() for dep in deps)
+            self._nx = graph
+        return self._nx
+
+    def nodes(self) -> list[Node]:
+        return list(self.pred)
 
     # -- nodes -----------------------------------------------------------
 
@@ -69,9 +94,10 @@ class TaskGraph:
         if found:
             return found
         node = (target, ref.id)
-        if node not in self.g:
-            external = target != project and not any(p == target for p, _ in self.tasks)
-            self.g.add_node(node, missing=not external, external=external)
+        if node not in self.pred:
+            self.placeholders[node] = "missing" if target in self.projects else "external"
+            self.pred[node], self.succ[node] = {}, {}
+            self._nx = None
         return node
 
     def label(self, node: Node, home: str | None = None) -> str:
@@ -79,10 +105,10 @@ class TaskGraph:
         return node[1] if node[0] == home else f"{node[0]}:{node[1]}"
 
     def dependencies(self, node: Node) -> list[Node]:
-        return sorted(self.g.predecessors(node))
+        return sorted(self.pred[node])
 
     def dependents(self, node: Node) -> list[Node]:
-        return sorted(self.g.successors(node))
+        return sorted(self.succ[node])
 
     # -- states ----------------------------------------------------------
 
@@ -95,9 +121,9 @@ class TaskGraph:
         if node not in self._states:
             task = self.tasks.get(node)
             if task is None:
-                self._states[node] = "external" if self.g.nodes[node].get("external") else "missing"
+                self._states[node] = self.placeholders[node]
             else:
-                deps_done = all(self.is_finished(dep) for dep in self.g.predecessors(node))
+                deps_done = all(self.is_finished(dep) for dep in self.pred[node])
                 state = own_state(task, deps_done, self.now)
                 if state in ("ready", "waiting") and node in self.claimed_elsewhere:
                     state = "claimed"  # a live claim on another branch (SPEC §2: "not claimed on any ref")
@@ -112,7 +138,7 @@ class TaskGraph:
     def scores(self, nodes: Iterable[Node]) -> dict[Node, Score]:
         """Score nodes by priority and by how much unfinished work they unblock."""
         below = self._unblocked_sets()
-        succ = self.g.succ
+        succ = self.succ
         result = {}
         for node in nodes:
             task = self.tasks[node]
@@ -125,12 +151,12 @@ class TaskGraph:
         """For each unfinished node, the set (as bits) of unfinished nodes downstream of it."""
         if self._below is not None:
             return self._below
-        open_nodes = [n for n in self.g if not self.is_finished(n)]
+        open_nodes = [n for n in self.pred if not self.is_finished(n)]
         index = {node: i for i, node in enumerate(open_nodes)}
-        succ = self.g.succ
+        succ = self.succ
         open_succ = {n: [c for c in succ[n] if c in index] for n in open_nodes}
         pending = {n: len(open_succ[n]) for n in open_nodes}
-        pred = self.g.pred
+        pred = self.pred
         stack = [n for n, count in pending.items() if count == 0]
         below: dict[Node, int] = {}
         while stack:  # leaves first: each node's set is the union of its children's
@@ -171,7 +197,7 @@ class TaskGraph:
             distance += 1
             next_frontier = []
             for current in frontier:
-                for dep in self.g.predecessors(current):
+                for dep in self.pred[current]:
                     if dep not in found and dep != node and not self.is_finished(dep):
                         found[dep] = distance
                         next_frontier.append(dep)
@@ -180,6 +206,8 @@ class TaskGraph:
 
     def cycles(self) -> list[list[Node]]:
         """One cycle per strongly connected tangle, each closing on its first node."""
+        import networkx as nx
+
         result = []
         for component in nx.strongly_connected_components(self.g):
             if len(component) == 1:
@@ -198,6 +226,8 @@ class TaskGraph:
 
         Raise `nx.NetworkXUnfeasible` when the open work contains a cycle.
         """
+        import networkx as nx
+
         open_nodes = [n for n in self.tasks if not self.is_finished(n)]
         sub = self.g.subgraph(open_nodes)
         waves = [sorted(wave) for wave in nx.topological_generations(sub)]
@@ -207,6 +237,8 @@ class TaskGraph:
 
 def cycle_through(tasks: dict[str, Task], task_id: str, new_deps: list[str], project: str) -> list[str] | None:
     """Return the cycle (as IDs, "depends on" order) that edges task -> new_deps would close, if any."""
+    import networkx as nx
+
     graph = TaskGraph(tasks.values())
     source = graph._by_lower.get((project, task_id.lower()), (project, task_id))
     for dep in new_deps:

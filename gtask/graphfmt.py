@@ -31,7 +31,7 @@ def select(graph: TaskGraph, ids: Iterable[Node] | None = None, root: Node | Non
         return sorted({root} | nx.ancestors(graph.g, root) | nx.descendants(graph.g, root))
     if ids is not None:
         return sorted(ids)
-    return sorted(graph.g.nodes)
+    return sorted(graph.nodes())
 
 
 def _text(graph: TaskGraph, node: Node, home: str | None) -> str:

@@ -196,21 +196,21 @@ class Store:
         results: dict[str, tuple[Task | None, list[Problem]]] = {}
         misses: list[str] = []
         for name in names:
-            label = f"{folder_label}/{name}"
             try:
-                st = os.lstat(os.path.join(folder, name))
+                st = os.lstat(f"{folder}/{name}")
             except FileNotFoundError:
                 continue  # deleted while we read: it is simply not there
-            problem = _file_problem(name[:-3], st, label, clashing)
+            key = stat_key(st)
+            cached = cache.get(name, key) if stat.S_ISREG(st.st_mode) and name not in clashing else None
+            if cached is not None:  # only files that passed the checks below were ever cached
+                keys[name], results[name] = key, cached
+                continue
+            problem = _file_problem(name[:-3], st, f"{folder_label}/{name}", clashing)
             if problem:
                 results[name] = (None, [problem])
                 continue
-            keys[name] = stat_key(st)
-            cached = cache.get(name, keys[name])
-            if cached is None:
-                misses.append(name)
-            else:
-                results[name] = cached
+            keys[name] = key
+            misses.append(name)
         for name, parsed in zip(misses, self._parse_many(misses, folder_label)):
             results[name] = parsed
             cache.put(name, keys[name], *parsed)

@@ -28,7 +28,7 @@ def view(ctx: click.Context, paths: tuple[str, ...], workspace_file: str | None,
         render.emit_json(overview.to_json(result))
         return
     if fmt == "mermaid":
-        nodes = sorted(result.graph.g.nodes)
+        nodes = sorted(result.graph.nodes())
         render.out(graphfmt.mermaid(result.graph, nodes, None, by_project=True).rstrip("\n"))
         return
     render.overview(result)
