@@ -82,8 +82,8 @@ def main() -> None:
     parser.add_argument("--tasks", type=int, default=40)
     parser.add_argument("--clones", type=int, nargs="+", default=[1, 4, 8])
     args = parser.parse_args()
-    print(f"| clones | tasks | seconds | claims/s | lost races |")
-    print(f"|-------:|------:|--------:|---------:|-----------:|")
+    print("| clones | tasks | seconds | claims/s | lost races |")
+    print("|-------:|------:|--------:|---------:|-----------:|")
     for clones in args.clones:
         seconds, claims, lost = race(args.tasks, clones)
         print(f"| {clones:>6} | {claims:>5} | {seconds:>7.2f} | {claims / seconds:>8.2f} | {lost:>10} |")

@@ -46,7 +46,6 @@ def task_log(store: Store, git: Git, task_id: str) -> list[LogEntry]:
     if not revs:
         return []
     touched = git.log_records(*revs, _FORMAT, "--raw", "--no-abbrev", "--no-renames", "--", rel)
-    blobs: dict[str, tuple[str, str]] = {}
     raw_of: dict[str, tuple[str, str, str]] = {}
     for commit, *_rest in touched:
         raw = _rest[-1]
