@@ -19,3 +19,19 @@ def test_command_has_help_and_docs(name: str) -> None:
     for param in command.params:
         if param.param_type_name == "option":
             assert param.help, f"{name} {param.opts} has no help text"
+
+
+def test_the_readme_library_example_runs(repo: Path, monkeypatch) -> None:
+    import re
+
+    from conftest import task_text, write_task
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    code = re.search(r"```python\n(.*?)```", readme, re.S).group(1)
+    write_task(repo, "api-auth-check", task_text("Require staff auth"))
+    monkeypatch.chdir(repo)
+    namespace: dict = {}
+    exec(compile(code, "README.md", "exec"), namespace)
+    assert namespace["task"].id == "api-auth-check"
+    assert namespace["best"] is None  # the only task is now in progress
+    assert "status: in_progress" in (repo / ".tasks" / "api-auth-check.md").read_text()
