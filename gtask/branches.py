@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -101,6 +102,20 @@ def integration_branch(store: Store, git: Git) -> str | None:
     return git.current_branch()
 
 
+_MIRRORED = re.compile(r"refs/gtask/(.+)/(claims|done)/([^/]+)")
+
+
+def encode_ref_id(task_id: str) -> str:
+    """A task ID as a ref name component: IDs git refuses there (`a..b`, `x.lock`, `v2.`) get their dots escaped."""
+    if ".." in task_id or task_id.endswith((".", ".lock")):
+        return task_id.replace(".", "%2E")  # '%' never occurs in an ID, so this cannot collide
+    return task_id
+
+
+def decode_ref_id(component: str) -> str:
+    return component.replace("%2E", ".")
+
+
 def _integration_ref(git: Git, refs: dict[str, str], integration: str | None) -> str | None:
     """The local integration branch, or its remote-tracking branch when the local one is behind it."""
     local = f"refs/heads/{integration}"
@@ -110,22 +125,26 @@ def _integration_ref(git: Git, refs: dict[str, str], integration: str | None) ->
     return local if local in refs else (remote if remote in refs else None)
 
 
-def _diffs(git: Git, pairs: list[tuple[str, str]], folder: str) -> dict[str, list[tuple[str, str, str]]]:
+def _diffs(git: Git, pairs: list[tuple[str, str]], folder: str, use_cache: bool) -> dict[str, list[tuple[str, str, str]]]:
     """What each branch tip changed since its base, remembered by (tip, base): commits never change."""
     path = git.git_dir / "gtask" / "cache" / "branch-diffs.json"
-    try:
-        known = json.loads(path.read_text())
-        if known.get("folder") != folder:
-            known = {"folder": folder, "diffs": {}}
-    except (OSError, ValueError):
-        known = {"folder": folder, "diffs": {}}
-    diffs = known["diffs"]
+    diffs: dict = {}
+    if use_cache and not os.environ.get("GTASK_NO_CACHE"):
+        try:
+            known = json.loads(path.read_text())
+            if known.get("folder") == folder and isinstance(known.get("diffs"), dict):
+                diffs = {k: v for k, v in known["diffs"].items()
+                         if isinstance(v, list) and all(isinstance(c, list) and len(c) == 3 for c in v)}
+        except (OSError, ValueError, AttributeError):
+            pass  # a cache of another shape is simply not used
+    else:
+        path = None
     missing = [(tip, base) for tip, base in pairs if f"{tip}:{base}" not in diffs]
     for tip, changes in git.diff_trees(missing, folder).items():
         base = dict(missing)[tip]
         diffs[f"{tip}:{base}"] = changes
     result = {tip: [tuple(change) for change in diffs[f"{tip}:{base}"]] for tip, base in pairs}
-    if missing or len(diffs) != len(pairs):
+    if path is not None and (missing or len(diffs) != len(pairs)):
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             temp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
@@ -155,7 +174,7 @@ def scan(store: Store, git: Git) -> BranchView:
     others = {r: sha for r, sha in refs.items() if r != integ_ref and r != f"refs/heads/{current}"}
     forks = git.fork_points(list(set(others.values())), integ_commit) if integ_commit else {}
     pairs = [(sha, forks.get(sha) or "") for sha in set(others.values()) if forks.get(sha) != sha]
-    with_base = _diffs(git, [(tip, base) for tip, base in pairs if base], folder)
+    with_base = _diffs(git, [(tip, base) for tip, base in pairs if base], folder, store.use_cache)
     without_base = {tip: [(name, ZERO, blob) for name, blob in git.trees([f"{tip}:{folder}"])[f"{tip}:{folder}"].items()]
                     for tip, base in pairs if not base}  # no common history: everything it has is new
     changed = {**with_base, **without_base}
@@ -165,15 +184,18 @@ def scan(store: Store, git: Git) -> BranchView:
             if name.endswith(".md"):
                 wanted.append((ref, sha, name, None if blob == ZERO else blob))
     leases = git.refs(["refs/gtask"])  # refs/gtask/<remote>/{claims,done}/<id>, fetched by sync
-    lease_specs = {ref: f"{sha}:{folder}/{ref.rsplit('/', 1)[1]}.md" for ref, sha in leases.items()}
+    lease_specs = {ref: f"{sha}:{folder}/{decode_ref_id(ref.rsplit('/', 1)[1])}.md" for ref, sha in leases.items()}
     blobs = git.cat_file([blob for *_, blob in wanted if blob] + list(lease_specs.values()))
     for ref, sha, name, blob in wanted:
         task, problem = _parse_blob(store, folder, name, blobs.get(blob) if blob else None)
         view.add(RefVersion(_short(ref), sha, name[:-3], task, problem))
     for ref, spec in lease_specs.items():
-        name = spec.rsplit("/", 1)[1]
+        match = _MIRRORED.fullmatch(ref)
+        if match is None:
+            continue  # not a mirrored lease or tombstone (say, one pushed straight into this repository)
+        remote, kind, ref_id = match.groups()
+        name = f"{decode_ref_id(ref_id)}.md"
         task, problem = _parse_blob(store, folder, name, blobs.get(spec))
-        _, _, remote, kind, _ = ref.split("/", 4)
         view.add(RefVersion(f"{'lease' if kind == 'claims' else 'done'}@{remote}", leases[ref], name[:-3], task,
                             problem))
     return view

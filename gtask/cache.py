@@ -59,20 +59,20 @@ class ParseCache:
         try:
             with open(self.path, encoding="utf-8") as handle:
                 data = json.load(handle)
-            if data.get("format") == FORMAT and data.get("salt") == self.salt:
+            if data.get("format") == FORMAT and data.get("salt") == self.salt and isinstance(data["entries"], dict):
                 self.entries = data["entries"]
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             self.entries = {}
 
     def get(self, name: str, key: Key) -> tuple[Task | None, list[Problem]] | None:
         entry = self.entries.get(name)
-        if entry is None or tuple(entry[0]) != key:
-            return None
         try:
+            if entry is None or tuple(entry[0]) != key:
+                return None
             task = _task_from_row(entry[1]) if entry[1] is not None else None
             problems = [Problem(*p) for p in entry[2]] if entry[2] else []
-        except (TypeError, ValueError):
-            return None
+        except (TypeError, ValueError, KeyError, IndexError, AttributeError):
+            return None  # an entry of another shape: parse the file again
         return task, problems
 
     def put(self, name: str, key: Key, task: Task | None, problems: list[Problem]) -> None:
@@ -142,25 +142,27 @@ class DependentsIndex:
     def for_folder(cls, tasks_dir: Path, enabled: bool = True) -> "DependentsIndex":
         return cls(cache_file(tasks_dir, "dependents", enabled))
 
-    def save(self, keys: dict[str, Key], dependents: dict[str, list[str]]) -> None:
+    def save(self, keys: dict[str, Key], dependents: dict[str, list[str]], project: str) -> None:
         if self.path is None or any(key[1] / 1e9 > time.time() - RACY_SECONDS for key in keys.values()):
             return  # a racily clean file could change unseen: write no index
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             temp = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
-            temp.write_text(json.dumps({"format": FORMAT, "keys": keys, "dependents": dependents},
-                                       separators=(",", ":")))
+            temp.write_text(json.dumps({"format": FORMAT, "project": project, "keys": keys,
+                                        "dependents": dependents}, separators=(",", ":")))
             os.replace(temp, self.path)
         except OSError:
             pass
 
-    def lookup(self, tasks_dir: Path, task_id: str) -> list[str] | None:
+    def lookup(self, tasks_dir: Path, task_id: str, project: str) -> list[str] | None:
         """IDs of the tasks that depend on `task_id`, or None when the index cannot be trusted."""
         if self.path is None:
             return None
         try:
             data = json.loads(self.path.read_text())
             keys = data["keys"]
+            if data.get("project") != project or not isinstance(keys, dict):
+                return None
             with os.scandir(tasks_dir) as entries:
                 seen = 0
                 for entry in entries:
@@ -171,6 +173,7 @@ class DependentsIndex:
                         return None
             if seen != len(keys) or data["format"] != FORMAT:
                 return None
-            return list(data["dependents"].get(task_id.lower(), []))
-        except (OSError, ValueError, KeyError, TypeError):
+            found = data["dependents"].get(task_id.lower(), [])
+            return [str(item) for item in found] if isinstance(found, list) else None
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return None

@@ -176,7 +176,7 @@ def _ready_ids(store, tasks: dict | None = None) -> set[str]:
 
 
 def handoff(session: Session, task_id: str, needs_title: str | None = None, needs_id: str | None = None,
-            note: str | None = None) -> Outcome:
+            note: str | None = None, push: str | None = None) -> Outcome:
     """File (or link) a prerequisite, add it to depends_on and release the claim, in one commit."""
     if bool(needs_title) == bool(needs_id):
         raise UsageError("handoff needs exactly one of --needs TITLE or --needs-id ID")
@@ -202,8 +202,11 @@ def handoff(session: Session, task_id: str, needs_title: str | None = None, need
         store.update(task_id, changes)
         return [task_id] + ([prereq_id] if needs_title else [])
 
+    remote = Remote.choose(session, push or None) if push is not None else None
     committed = session.change_and_commit("handoff", task_id, change, note=note, trailers=[("Needs", prereq_id)],
                                           touched=[task_id, prereq_id])
+    if remote:
+        remote.publish_end(task_id, committed, done=False)  # the claim is given back: the lease goes
     return Outcome(store.get(task_id), committed.commit, prerequisite=store.get(prereq_id))
 
 

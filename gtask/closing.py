@@ -91,10 +91,11 @@ def scan(git: Git, tip: str | None, project: str) -> EvidenceIndex:
 def _read_cache(path, git: Git, tip: str) -> tuple[EvidenceIndex, str | None]:
     try:
         data = json.loads(path.read_text())
-        assert data["format"] == CACHE_FORMAT
-        index = EvidenceIndex(data["tip"], {k: [Evidence(*e) for e in v] for k, v in data["by_ref"].items()})
-    except (OSError, ValueError, KeyError, TypeError, AssertionError):
-        return EvidenceIndex(None), None
+        if data["format"] != CACHE_FORMAT or not isinstance(data["tip"], str):
+            return EvidenceIndex(None), None
+        index = EvidenceIndex(data["tip"], {str(k): [Evidence(*e) for e in v] for k, v in data["by_ref"].items()})
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return EvidenceIndex(None), None  # a cache of another shape is simply not used
     if index.tip == tip:
         return index, tip
     if index.tip and git.rev_parse(index.tip) and git.is_ancestor(index.tip, tip):

@@ -159,10 +159,16 @@ class Git:
         return found
 
     def trees(self, specs: Iterable[str]) -> dict[str, dict[str, str]]:
-        """List the trees `rev:folder` as {name: blob sha}; a missing folder lists as empty."""
+        """List the trees `rev:folder` as {name: blob sha} of regular files; a missing folder lists as empty."""
+        return {spec: {name: sha for name, (mode, sha) in entries.items() if mode in REGULAR_MODES}
+                for spec, entries in self.tree_listings(specs).items()}
+
+    def tree_listings(self, specs: Iterable[str]) -> dict[str, dict[str, tuple[str, str]]]:
+        """List the trees `rev:folder` as {name: (mode, sha)}, links and subfolders included."""
         result = {}
         for spec, obj in self.cat_file(specs).items():
-            result[spec] = dict(_tree_entries(obj[1])) if obj and obj[0] == "tree" else {}
+            result[spec] = {name: (mode, sha) for name, sha, mode in _tree_entries(obj[1])} \
+                if obj and obj[0] == "tree" else {}
         return result
 
     def tree_names(self, revs: Iterable[str], folder: str) -> set[str]:
@@ -188,7 +194,9 @@ class Git:
         for line in out.splitlines():
             if line.startswith(":"):
                 meta, path = line.split("\t", 1)
-                _, _, old, new, _ = meta.split(" ")
+                _, new_mode, old, new, _ = meta.split(" ")
+                if new_mode not in REGULAR_MODES + ("000000",):
+                    new = ZERO  # a link or folder is not a task file
                 if current is not None:
                     result[current].append((path.rsplit("/", 1)[-1], old, new))
             elif line.strip():
@@ -257,6 +265,16 @@ class Git:
 
     # -- remotes ---------------------------------------------------------
 
+    def remotes(self) -> list[str]:
+        return self._remember("remotes", lambda: self.out("remote").split())
+
+    def commit_time(self, commit: str):
+        """When a commit was made (committer time, aware), or None."""
+        from datetime import datetime
+
+        text = self.run("log", "-1", "--format=%cI", commit, check=False).stdout.strip()
+        return datetime.fromisoformat(text) if text else None
+
     def default_remote(self) -> str | None:
         """The current branch's upstream remote, else `origin`, else the only remote."""
         return self._remember("default-remote", self._default_remote)
@@ -264,7 +282,7 @@ class Git:
     def _default_remote(self) -> str | None:
         branch = self.current_branch()
         upstream = self.config_get(f"branch.{branch}.remote") if branch else None
-        remotes = self.out("remote").split()
+        remotes = self.remotes()
         if upstream and upstream in remotes:
             return upstream
         if "origin" in remotes:
@@ -363,7 +381,8 @@ class Git:
             self.run("update-ref", "-d", "HEAD", commit, check=False)
 
 
-_TREE_ENTRY = re.compile(rb"[0-7]+ ([^\0]*)\0(.{20})", re.S)
+_TREE_ENTRY = re.compile(rb"([0-7]+) ([^\0]*)\0(.{20})", re.S)
+REGULAR_MODES = ("100644", "100755")
 
 
 _REMOTE_HINTS = (
@@ -426,7 +445,7 @@ class PushResult:
         return remote_failure(remote, self.stderr)
 
 
-def _tree_entries(raw: bytes) -> Iterable[tuple[str, str]]:
-    """Parse a raw tree object into (name, object sha) pairs (SHA-1 repositories)."""
+def _tree_entries(raw: bytes) -> Iterable[tuple[str, str, str]]:
+    """Parse a raw tree object into (name, object sha, mode) triples (SHA-1 repositories)."""
     for match in _TREE_ENTRY.finditer(raw):
-        yield match.group(1).decode("utf-8", "surrogateescape"), match.group(2).hex()
+        yield match.group(2).decode("utf-8", "surrogateescape"), match.group(3).hex(), match.group(1).decode()

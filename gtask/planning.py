@@ -49,7 +49,7 @@ class Plan:
             from .branches import scan
 
             view = scan(store, git)
-            claimed = _taken_elsewhere(store, view)
+            claimed = _taken_elsewhere(store, git, view, loaded.tasks)
         graph = TaskGraph(loaded.tasks.values(), added=added, claimed_elsewhere=claimed)
         return cls(graph, loaded.problems, store.project, store, view)
 
@@ -99,10 +99,22 @@ def _added_times(store: Store, git) -> dict[Node, float]:
             if name.endswith(".md")}
 
 
-def _taken_elsewhere(store: Store, view) -> set[Node]:
-    """Tasks with a live claim (or a completion) on another branch, or a live lease ref."""
+def _taken_elsewhere(store: Store, git, view, tasks: dict[str, Task]) -> set[Node]:
+    """Tasks with a live claim or a completion on another branch, or a live lease or tombstone on a remote.
+
+    A tombstone of a task that landed and was reopened since does not count.
+    """
     from .model import now_utc
+    from .remote import tombstone_is_void
 
     now = now_utc()
-    return {(store.project, versions[0].task_id) for versions in view.versions.values()
-            if any(v.live_claim(now) or (v.task is not None and v.task.status == "done") for v in versions)}
+    taken = set()
+    for versions in view.versions.values():
+        task_id = versions[0].task_id
+        for version in versions:
+            done = version.task is not None and version.task.status == "done"
+            if version.live_claim(now) or (done and not version.ref.startswith("done@")):
+                taken.add((store.project, task_id))
+            elif done and task_id in tasks and not tombstone_is_void(store, git, task_id, version.commit, view):
+                taken.add((store.project, task_id))
+    return taken

@@ -27,13 +27,14 @@ from .errors import Conflict, GitError, GtaskError, UsageError
 from .gitops import remote_failure
 from .model import Task, now_utc
 from .faults import checkpoint
+from .branches import decode_ref_id, encode_ref_id
 from .protocol import Committed, Session
 
 KINDS = ("claims", "done")
 
 
 def remote_ref(kind: str, task_id: str) -> str:
-    return f"refs/gtask/{kind}/{task_id}"
+    return f"refs/gtask/{kind}/{encode_ref_id(task_id)}"
 
 
 @dataclass
@@ -62,10 +63,13 @@ class Remote:
         chosen = name or session.git.default_remote()
         if not chosen:
             raise UsageError("no remote to push to: name one (--push REMOTE) or add one (git remote add origin URL)")
+        if chosen not in session.git.remotes():
+            raise UsageError(f"{chosen!r} is not a configured remote (git remote add NAME URL first): "
+                             "leases are mirrored per remote name")
         return cls(session, chosen)
 
     def mirror(self, kind: str, task_id: str) -> str:
-        return f"refs/gtask/{self.name}/{kind}/{task_id}"
+        return f"refs/gtask/{self.name}/{kind}/{encode_ref_id(task_id)}"
 
     # -- reading -----------------------------------------------------------
 
@@ -119,25 +123,12 @@ class Remote:
             holder = self.task_at(refs.lease, task_id)
             if holder is not None and holder.has_live_claim(now_utc()) and holder.claimed_by != agent and not force:
                 raise Conflict(describe(task_id, holder))
-        if refs.tombstone and not self._reopened(task_id):
+        if refs.tombstone and not tombstone_is_void(self.session.store, self.git, task_id, refs.tombstone):
             finisher = self.task_at(refs.tombstone, task_id)
             who = f" by {finisher.closed_by or '?'}" if finisher is not None and finisher.closed_by else ""
             raise Conflict(f"{task_id} was already completed{who} (refs/gtask/done/{task_id} on {self.name}, "
                            f"commit {refs.tombstone[:12]}); sync to see it")
         return {"claims": refs.lease or "", "done": refs.tombstone or ""}
-
-    def _reopened(self, task_id: str) -> bool:
-        """A completed task reopened on purpose: landed (closing evidence) yet not done on the integration branch."""
-        from . import branches, closing
-
-        store = self.session.store
-        view = branches.scan(store, self.git)
-        evidence = closing.scan(self.git, view.integration_commit, store.project)
-        if not evidence.of(store.project, task_id):
-            return False
-        here = store.get(task_id)
-        integration = branches.integration_versions(store, self.git, view, [here]).get(task_id)
-        return integration is not None and not integration.is_finished
 
     # -- pushing -----------------------------------------------------------
 
@@ -219,9 +210,10 @@ class Remote:
                        + [f"+refs/gtask/{kind}/*:refs/gtask/{self.name}/{kind}/*" for kind in KINDS])
         report = SyncReport(self.name)
         for ref, commit in self.git.refs([f"refs/gtask/{self.name}/claims"]).items():
-            task_id = ref.rsplit("/", 1)[1]
+            task_id = decode_ref_id(ref.rsplit("/", 1)[1])
             report.leases[task_id] = self.task_at(commit, task_id)
-        report.completed = sorted(ref.rsplit("/", 1)[1] for ref in self.git.refs([f"refs/gtask/{self.name}/done"]))
+        report.completed = sorted(decode_ref_id(ref.rsplit("/", 1)[1])
+                                  for ref in self.git.refs([f"refs/gtask/{self.name}/done"]))
         now = now_utc()
         for task in self.session.store.load().tasks.values():
             if task.status == "in_progress" and task.claimed_by == self.session.agent and task.has_live_claim(now):
@@ -229,6 +221,33 @@ class Remote:
                 if holder is None or holder.claimed_by != self.session.agent:
                     report.unpushed_claims.append(task.id)
         return report
+
+
+def tombstone_is_void(store, git, task_id: str, tombstone: str, view=None) -> bool:
+    """A completion that no longer holds: it landed, and the task was reopened on the integration branch since.
+
+    Landed means the tombstone's commit is on the integration branch, or a commit
+    there closes the task no earlier than the tombstone was made (squash and
+    rebase merges copy the commit). A completion still waiting on a branch never is void.
+    """
+    from . import branches, closing
+    from .model import parse_time
+
+    view = view or branches.scan(store, git)
+    if view.integration_commit is None:
+        return False
+    try:
+        here = store.get(task_id)
+    except GtaskError:
+        return False
+    integration = branches.integration_versions(store, git, view, [here]).get(task_id)
+    if integration is None or integration.is_finished:
+        return False
+    if git.is_ancestor(tombstone, view.integration_commit):
+        return True
+    made = git.commit_time(tombstone)
+    proofs = closing.scan(git, view.integration_commit, store.project).of(store.project, task_id)
+    return made is not None and any(parse_time(p.date) > made for p in proofs)  # same second: not proven
 
 
 def describe(task_id: str, holder: Task | None) -> str:

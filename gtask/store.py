@@ -212,7 +212,8 @@ class Store:
         reading only the files that mention the ID."""
         from .cache import DependentsIndex
 
-        indexed = DependentsIndex.for_folder(self.tasks_dir, self.use_cache).lookup(self.tasks_dir, task_id)
+        index = DependentsIndex.for_folder(self.tasks_dir, self.use_cache)
+        indexed = index.lookup(self.tasks_dir, task_id, self.project)
         if indexed is not None:
             found = []
             for dependent in sorted(indexed):

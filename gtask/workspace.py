@@ -92,8 +92,10 @@ def _from_file(path: Path) -> list[Path]:
     for entry in repos:
         pattern = os.path.expanduser(entry)
         pattern = pattern if os.path.isabs(pattern) else str(base / pattern)
-        matches = sorted(glob.glob(pattern)) if glob.has_magic(pattern) else [pattern]
-        found += [Path(m) for m in matches if not glob.has_magic(pattern) or _is_repo(Path(m))]
+        if glob.has_magic(pattern):
+            found += [Path(m) for m in sorted(glob.glob(pattern)) if _is_repo(Path(m))]
+        else:
+            found += _expand(Path(pattern))
     return found
 
 
@@ -118,12 +120,14 @@ def read_repo(path: Path, worktree: bool = False, use_cache: bool = True) -> Rep
     try:
         if not path.exists():
             raise NotFound("no such folder")
+        if not path.is_dir():
+            raise UsageError("not a folder: name the repository's folder")
         if worktree:
             _read_worktree(repo, use_cache)
         else:
             _read_integration(repo, use_cache)
     except GtaskError as exc:
-        repo.error = exc.message
+        repo.error = str(exc)  # with the file and line, where there is one
     return repo
 
 
@@ -145,7 +149,10 @@ def _read_integration(repo: Repo, use_cache: bool) -> None:
     if commit is None:
         raise NotFound(f"no commits on the integration branch {branch!r}")
     repo.branch, repo.commit = branch, commit
-    cache_path = git_dir / "gtask" / "cache" / "integration.json"
+    from hashlib import sha1
+
+    key = sha1(str(repo.path.resolve()).encode()).hexdigest()[:16]  # one cache per repository folder
+    cache_path = git_dir / "gtask" / "cache" / f"integration-{key}.json"
     if use_cache and _read_cache(repo, cache_path):
         return
     _read_objects(repo)
@@ -164,8 +171,8 @@ def _integration_branch(path: Path, git_dir: Path) -> str:
         if branch:
             return branch
     remote_head = gitfiles.symbolic_target(git_dir, "refs/remotes/origin/HEAD")
-    if remote_head:
-        return remote_head.rsplit("/", 1)[-1]
+    if remote_head and remote_head.startswith("refs/remotes/origin/"):
+        return remote_head[len("refs/remotes/origin/"):]
     for candidate in ("main", "master"):
         if gitfiles.read_ref(git_dir, f"refs/heads/{candidate}"):
             return candidate
@@ -181,14 +188,19 @@ def _rev_parse(path: Path, branch: str) -> str | None:
 
 def _read_objects(repo: Repo) -> None:
     """Read `.tasks/` at the commit: one tree read and one batch of blobs."""
-    from .gitops import Git
+    from .gitops import REGULAR_MODES, Git
 
     git = Git.discover(repo.path)
     folder = repo.path.resolve().relative_to(git.top.resolve()).as_posix()
     tasks_folder = TASKS_DIR if folder == "." else f"{folder}/{TASKS_DIR}"
-    entries = git.trees([f"{repo.commit}:{tasks_folder}"])[f"{repo.commit}:{tasks_folder}"]
-    if not entries:
+    listing = git.tree_listings([f"{repo.commit}:{tasks_folder}"])[f"{repo.commit}:{tasks_folder}"]
+    if not listing:
         raise NotFound(f"no {TASKS_DIR}/ folder on {repo.branch}")
+    entries = {name: sha for name, (mode, sha) in listing.items() if mode in REGULAR_MODES}
+    for name, (mode, _) in sorted(listing.items()):
+        if name.endswith(".md") and mode not in REGULAR_MODES:
+            kind = "is a symbolic link; gtask does not follow links" if mode == "120000" else "is not a regular file"
+            repo.problems.append(Problem("error", kind, f"{TASKS_DIR}/{name}"))
     objects = git.cat_file(entries.values())
     config = _config_from(objects.get(entries.get(CONFIG_NAME)), repo.path.name, f"{TASKS_DIR}/{CONFIG_NAME}")
     repo.project = config.project
@@ -232,14 +244,25 @@ def _read_cache(repo: Repo, path: Path) -> bool:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         if data["format"] != CACHE_FORMAT or data["version"] != __version__ or data["commit"] != repo.commit \
-                or data["branch"] != repo.branch:
+                or data["branch"] != repo.branch or data["folder"] != repo.path.name:
             return False
-        repo.project = data["project"]
-        repo.tasks = [Task(**dict(zip(_TASK_FIELDS, row)), body=None) for row in data["tasks"]]
-        repo.problems = [Problem(*p) for p in data["problems"]]
-        return True
-    except (OSError, ValueError, KeyError, TypeError):
-        return False
+        tasks = [_cached_task(row) for row in data["tasks"]]
+        problems = [Problem(*p) for p in data["problems"]]
+        if not isinstance(data["project"], str):
+            return False
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, IndexError):
+        return False  # a cache of another shape is simply not used
+    repo.project, repo.tasks, repo.problems = data["project"], tasks, problems
+    return True
+
+
+def _cached_task(row: list) -> Task:
+    if not isinstance(row, list) or len(row) != len(_TASK_FIELDS):
+        raise ValueError("cache row of another shape")
+    task = Task(**dict(zip(_TASK_FIELDS, row)), body=None)
+    if not all(isinstance(v, str) for v in (task.id, task.title, task.status, task.project)):
+        raise ValueError("cache row of another shape")
+    return task
 
 
 def _write_cache(repo: Repo, path: Path) -> None:
@@ -248,7 +271,7 @@ def _write_cache(repo: Repo, path: Path) -> None:
         temp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
         temp.write_text(json.dumps({
             "format": CACHE_FORMAT, "version": __version__, "branch": repo.branch, "commit": repo.commit,
-            "project": repo.project,
+            "folder": repo.path.name, "project": repo.project,
             "tasks": [[getattr(t, f) for f in _TASK_FIELDS] for t in repo.tasks],
             "problems": [[p.severity, p.message, p.path, p.line] for p in repo.problems],
         }, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
@@ -283,6 +306,7 @@ class Workspace:
 def load(paths: list[Path], worktree: bool = False, use_cache: bool = True,
          progress: Callable[[int, int], None] | None = None) -> Workspace:
     """Read every repository; refuse two repositories with one project name."""
+    use_cache = use_cache and not os.environ.get("GTASK_NO_CACHE")
     repos = []
     for number, path in enumerate(paths, 1):
         repos.append(read_repo(path, worktree, use_cache))

@@ -133,12 +133,15 @@ def sync(ctx: click.Context, remote: str | None, agent: str | None, as_json: boo
 @click.option("--needs-id", metavar="ID", help="Link an existing task as the prerequisite.")
 @agent_option
 @click.option("--note", help="Why; goes into the commit message.")
+@push_option
 @json_option
 @click.pass_context
 def handoff(ctx: click.Context, task_id: str, needs_title: str | None, needs_id: str | None, agent: str | None,
-            note: str | None, as_json: bool) -> None:
+            note: str | None, push: str | None, as_json: bool) -> None:
     """File or link a prerequisite, depend on it and release the claim, in one commit."""
     from ..claims import handoff as handoff_task
 
-    outcome = handoff_task(_session(ctx, agent), task_id, needs_title=needs_title, needs_id=needs_id, note=note)
+    session = _session(ctx, agent)
+    outcome = handoff_task(session, task_id, needs_title=needs_title, needs_id=needs_id, note=note,
+                           push=push_target(session, push))
     _report(outcome, "handed off", as_json)
