@@ -52,7 +52,9 @@ def emit_json(value: Any) -> None:
     """Print one JSON document: indented on a terminal, one compact line otherwise (cheaper for agents)."""
     indent = 2 if sys.stdout.isatty() else None
     text = json.dumps(value, ensure_ascii=False, indent=indent, separators=(", ", ": ") if indent is None else None)
-    click.echo(_CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", text))
+    if not text.isascii():  # JSON escapes C0 controls itself; C1 controls and line separators need us
+        text = _CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    click.echo(text)
 
 
 def table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
