@@ -31,12 +31,12 @@ def stat_key(st: os.stat_result) -> Key:
     return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
 
 
-def cache_file(tasks_dir: Path, kind: str, enabled: bool = True) -> Path | None:
+def cache_file(tasks_dir: Path, kind: str, enabled: bool = True, salt: str = "") -> Path | None:
     """Where a cache of this task folder lives: in the git directory, or nowhere (no repository, disabled)."""
     git_dir = find_git_dir(tasks_dir) if enabled and not os.environ.get("GTASK_NO_CACHE") else None
     if git_dir is None:
         return None
-    name = sha1(str(tasks_dir.resolve()).encode()).hexdigest()[:16]
+    name = sha1(f"{tasks_dir.resolve()}\0{salt}".encode()).hexdigest()[:16]
     return git_dir / "gtask" / "cache" / f"{kind}-{name}.json"
 
 
@@ -139,8 +139,9 @@ class DependentsIndex:
         self.path = path
 
     @classmethod
-    def for_folder(cls, tasks_dir: Path, enabled: bool = True) -> "DependentsIndex":
-        return cls(cache_file(tasks_dir, "dependents", enabled))
+    def for_folder(cls, tasks_dir: Path, project: str, enabled: bool = True) -> "DependentsIndex":
+        # the project and format are in the file name: a rename or an upgrade starts a new index
+        return cls(cache_file(tasks_dir, "dependents", enabled, salt=f"{FORMAT}:{project}"))
 
     def save(self, keys: dict[str, Key], dependents: dict[str, list[str]], project: str) -> None:
         if self.path is None or any(key[1] / 1e9 > time.time() - RACY_SECONDS for key in keys.values()):

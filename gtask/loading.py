@@ -59,7 +59,7 @@ def load_all(store: Store) -> Loaded:
     cache.keep_only(set(names))
     changed = cache.dirty
     cache.save()
-    index = DependentsIndex.for_folder(store.tasks_dir, store.use_cache)
+    index = DependentsIndex.for_folder(store.tasks_dir, store.project, store.use_cache)
     if index.path is not None and len(keys) == len(names) and (changed or not index.path.exists()):
         index.save(keys, _reverse_index(store, loaded), store.project)
     return loaded

@@ -212,7 +212,7 @@ class Store:
         reading only the files that mention the ID."""
         from .cache import DependentsIndex
 
-        index = DependentsIndex.for_folder(self.tasks_dir, self.use_cache)
+        index = DependentsIndex.for_folder(self.tasks_dir, self.project, self.use_cache)
         indexed = index.lookup(self.tasks_dir, task_id, self.project)
         if indexed is not None:
             found = []
