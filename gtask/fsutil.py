@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 TEMP_SUFFIX = ".gtask-tmp"
@@ -11,6 +10,8 @@ TEMP_SUFFIX = ".gtask-tmp"
 
 def _write_temp(path: Path, text: str | bytes) -> str:
     """Write `text` (or bytes), synced to disk, to a new temporary file beside `path`; return its name."""
+    import tempfile  # only writers pay for it
+
     fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMP_SUFFIX, dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import re
-import secrets
-import unicodedata
 from collections.abc import Callable
 from functools import lru_cache
 from typing import NamedTuple
@@ -70,6 +68,8 @@ def _parse_ref(text: str) -> Ref:
 
 def slugify(title: str, limit: int = SLUG_MAX) -> str:
     """Return a lower-case ASCII slug of `title`, cut at a word boundary."""
+    import unicodedata
+
     ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
     words = re.findall(r"[a-z0-9]+", ascii_title.lower())
     slug = ""
@@ -85,6 +85,8 @@ def slugify(title: str, limit: int = SLUG_MAX) -> str:
 
 def random_suffix() -> str:
     """Return 4 random base32 characters."""
+    import secrets
+
     return "".join(secrets.choice(_BASE32) for _ in range(4))
 
 
