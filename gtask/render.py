@@ -40,6 +40,11 @@ def state_text(state: str, stream: TextIO | None = None) -> str:
     return state
 
 
+def state_cell(state: str, width: int) -> str:
+    """A state name padded to `width` columns, coloured on a terminal (codes do not count as columns)."""
+    return state_text(state) + " " * max(0, width - len(state))
+
+
 def out(text: str = "") -> None:
     click.echo(text)
 
@@ -57,16 +62,26 @@ def emit_json(value: Any) -> None:
     click.echo(text)
 
 
-def table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
-    """Print rows in aligned columns; the last column is not padded."""
-    rows = [[safe(cell) for cell in row] for row in rows]
+def table(headers: Sequence[str], rows: Iterable[Sequence[Any]], state_column: int | None = None) -> None:
+    """Print rows in aligned columns (terminal-safe); the last column is not padded.
+
+    The cells of `state_column` are state names, coloured after padding so that
+    colour codes neither count in the widths nor get escaped.
+    """
+    rows = [[cell if cell.isprintable() else safe(cell) for cell in map(str, row)] for row in rows]
     if not rows:
         return
     widths = [max(len(str(h)), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
-    out("  ".join(h.ljust(w) for h, w in zip(headers, widths)).rstrip())
-    for row in rows:
-        cells = [cell.ljust(w) for cell, w in zip(row, widths)]
-        out("  ".join(cells).rstrip())
+    colour = use_colour(sys.stdout) and state_column is not None
+
+    def cell_text(index: int, cell: str, width: int) -> str:
+        padded = cell.ljust(width)
+        return state_text(cell) + padded[len(cell):] if colour and index == state_column else padded
+
+    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths)).rstrip()]
+    lines += ["  ".join(cell_text(i, cell, w) for i, (cell, w) in enumerate(zip(row, widths))).rstrip()
+              for row in rows]
+    out("\n".join(lines))
 
 
 _pending: list[Problem] = []  # with --json: skipped files, reported once the command's outcome is known
@@ -106,11 +121,11 @@ def task_rows(tasks: Sequence[Any], states: dict[str, str], with_project: bool =
     for task in tasks:
         holder = task.claimed_by or task.assignee or ""
         shown = f"{task.project}:{task.id}" if with_project else task.id
-        rows.append([shown, state_text(states[task.id]), f"P{task.priority}", task.title, holder])
+        rows.append([shown, states[task.id], f"P{task.priority}", task.title, holder])
     if not rows:
         err("no tasks")
         return
-    table(["ID", "STATE", "PRI", "TITLE", "WHO"], rows)
+    table(["ID", "STATE", "PRI", "TITLE", "WHO"], rows, state_column=1)
 
 
 def task_detail(task: Any, state: str, deps: list[dict], dependents: list[dict]) -> None:
@@ -177,7 +192,7 @@ def waves(rows: list[list[dict]], critical: list[str]) -> None:
     for number, wave in enumerate(rows, 1):
         out(f"wave {number}:")
         for item in wave:
-            out(f"  {safe(item['ref']):<30} {state_text(item['state']):<10} {safe(item['title'] or '')}".rstrip())
+            out(f"  {safe(item['ref']):<30} {state_cell(item['state'], 10)} {safe(item['title'] or '')}".rstrip())
     out("critical path (in execution order): " + " -> ".join(safe(ref) for ref in critical))
 
 
@@ -212,8 +227,8 @@ def status_table(report: Any) -> None:
             else:
                 notes.append(f"{task.status} on {version.ref}")
         title = entry.here.title if entry.here else (entry.elsewhere[0].task.title if entry.elsewhere[0].task else "")
-        rows.append([entry.task_id, state_text(entry.state), title, "; ".join(notes)])
-    table(["ID", "STATE", "TITLE", "ELSEWHERE"], rows)
+        rows.append([entry.task_id, entry.state, title, "; ".join(notes)])
+    table(["ID", "STATE", "TITLE", "ELSEWHERE"], rows, state_column=1)
 
 
 def log_entries(entries: Sequence[Any]) -> None:
@@ -276,7 +291,7 @@ def overview(result: Any) -> None:
                 elif state == "waiting":
                     waits = [graph.label(d, node[0]) for d in graph.unfinished_deps(node)]
                     extra = f"  waits on {safe(', '.join(waits))}"
-                out(f"  {state_text(state):<10} {safe(task.id):<28} P{task.priority}  {safe(task.title)}{extra}")
+                out(f"  {state_cell(state, 10)} {safe(task.id):<28} P{task.priority}  {safe(task.title)}{extra}")
         for problem in repo.problems:
             if problem.is_error:
                 err(f"{safe(repo.path)}/{safe(str(problem))}")

@@ -189,3 +189,29 @@ def test_check_passes_on_the_example(capsys) -> None:
 
     example = Path(__file__).resolve().parent.parent / ".tasks-example"
     assert run(["-C", str(example), "check"]) == 0
+
+
+def test_colour_only_on_a_terminal_and_never_with_no_color(repo: Path) -> None:
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    write_task(repo, "a", task_text("A"))
+
+    def on_terminal(env: dict[str, str]) -> str:
+        leader, follower = pty.openpty()
+        proc = subprocess.run([sys.executable, "-m", "gtask", "ready"], cwd=repo, stdout=follower,
+                              stderr=subprocess.DEVNULL, env=env)
+        os.close(follower)
+        output = os.read(leader, 65536).decode()
+        os.close(leader)
+        assert proc.returncode == 0
+        return output
+
+    env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
+    coloured = on_terminal(env)
+    assert "\x1b[32mready\x1b[0m" in coloured and "\\x1b" not in coloured
+    assert "\x1b" not in on_terminal({**env, "NO_COLOR": "1"})
+    piped = subprocess.run([sys.executable, "-m", "gtask", "ready"], cwd=repo, capture_output=True, text=True, env=env)
+    assert "\x1b" not in piped.stdout
