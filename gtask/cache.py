@@ -21,9 +21,11 @@ from .errors import Problem
 from .gitfiles import find_git_dir
 from .model import Task
 
-FORMAT = 2
+FORMAT = 3
 RACY_SECONDS = 2.0
 _TASK_FIELDS = tuple(f.name for f in fields(Task) if f.name != "body")  # listings carry no body
+_LINES = _TASK_FIELDS.index("lines")
+KEPT_LINES = ("depends_on", "lane", "lease_until")  # what later checks point at; parse problems keep their own
 Key = tuple[int, int, int, int]
 
 
@@ -81,6 +83,8 @@ class ParseCache:
         if task is not None and not (_plain_json(task.extra) and _plain_json(task.attempts)):
             return  # e.g. non-string keys: JSON would not give the same value back
         data = None if task is None else [getattr(task, f) for f in _TASK_FIELDS]
+        if data is not None:
+            data[_LINES] = [task.lines.get(key) for key in KEPT_LINES]  # a small list, not a dict per task
         self.entries[name] = [list(key), data, [[p.severity, p.message, p.path, p.line] for p in problems]]
         self.dirty = True
 
@@ -111,6 +115,7 @@ def _task_from_row(row: list[Any]) -> Task:
         raise ValueError("cache row of another shape")
     task = Task.__new__(Task)
     task.__dict__.update(zip(_TASK_FIELDS, row))
+    task.lines = {key: line for key, line in zip(KEPT_LINES, row[_LINES]) if line}
     task.body = None
     return task
 
