@@ -187,7 +187,7 @@ def scan(store: Store, git: Git) -> BranchView:
     lease_specs = {ref: f"{sha}:{folder}/{decode_ref_id(ref.rsplit('/', 1)[1])}.md" for ref, sha in leases.items()}
     blobs = git.cat_file([blob for *_, blob in wanted if blob] + list(lease_specs.values()))
     for ref, sha, name, blob in wanted:
-        task, problem = _parse_blob(store, folder, name, blobs.get(blob) if blob else None)
+        task, problem = parse_blob(store, folder, name, blobs.get(blob) if blob else None)
         view.add(RefVersion(_short(ref), sha, name[:-3], task, problem))
     for ref, spec in lease_specs.items():
         match = _MIRRORED.fullmatch(ref)
@@ -195,13 +195,14 @@ def scan(store: Store, git: Git) -> BranchView:
             continue  # not a mirrored lease or tombstone (say, one pushed straight into this repository)
         remote, kind, ref_id = match.groups()
         name = f"{decode_ref_id(ref_id)}.md"
-        task, problem = _parse_blob(store, folder, name, blobs.get(spec))
+        task, problem = parse_blob(store, folder, name, blobs.get(spec))
         view.add(RefVersion(f"{'lease' if kind == 'claims' else 'done'}@{remote}", leases[ref], name[:-3], task,
                             problem))
     return view
 
 
-def _parse_blob(store: Store, folder: str, name: str, obj: tuple[str, bytes] | None) -> tuple[Task | None, str | None]:
+def parse_blob(store: Store, folder: str, name: str, obj: tuple[str, bytes] | None) -> tuple[Task | None, str | None]:
+    """A task file as a git object holds it: the task (None when absent or broken) and its first error."""
     if obj is None:
         return None, None
     label = f"{folder}/{name}"
@@ -237,7 +238,7 @@ def integration_versions(store: Store, git: Git, view: BranchView, tasks: list[T
             differing[task.id] = sha
     objects = git.cat_file(differing.values())
     for task_id, sha in differing.items():
-        task, _ = _parse_blob(store, folder, f"{task_id}.md", objects.get(sha))
+        task, _ = parse_blob(store, folder, f"{task_id}.md", objects.get(sha))
         if task is not None:
             result[task_id] = task
     return result

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from . import branches
 from .config import parse_duration
@@ -13,6 +14,9 @@ from .model import CLAIM_KEYS, Task, format_time, now_utc
 from .protocol import Session
 from .remote import Remote
 from .writer import REMOVE
+
+if TYPE_CHECKING:
+    from .planning import Plan
 
 _UNCLAIM = {key: REMOVE for key in CLAIM_KEYS}
 
@@ -65,22 +69,27 @@ def _refuse_foreign_claims(session: Session, task: Task, view: branches.BranchVi
 
 
 def claim(session: Session, task_id: str, lease: str | None = None, force: bool = False,
-          push: str | None = None, view: branches.BranchView | None = None) -> Outcome:
-    """Claim a ready (or stale) task on the current branch; with `push` (a remote, or ""), exactly once."""
+          push: str | None = None, plan: "Plan | None" = None) -> Outcome:
+    """Claim a ready (or stale) task on the current branch; with `push` (a remote, or ""), exactly once.
+
+    `plan` is the caller's fresh plan of this store (next --claim has one), so it is not read again.
+    """
     store, git = session.store, session.git
     branch = git.current_branch()
     if branch is None:
         raise UsageError("HEAD is detached: a claim needs a branch (git switch -c <branch>)")
-    lease_seconds(session, lease)  # a bad --lease is refused before anything happens
+    seconds = lease_seconds(session, lease)  # a bad --lease is refused before anything happens
     task_id = store.resolve_id(task_id)
     session.ensure_clean(task_id)
-    loaded = store.load()
-    if task_id not in loaded.tasks:
-        store.get(task_id)  # raises the file's own error
-    graph = TaskGraph(loaded.tasks.values())
-    task = loaded.tasks[task_id]
+    if plan is None:
+        loaded = store.load()
+        if task_id not in loaded.tasks:
+            store.get(task_id)  # raises the file's own error
+        graph, view = TaskGraph(loaded.tasks.values()), branches.scan(store, git)
+    else:
+        graph, view = plan.graph, plan.view
+    task = graph.tasks[(store.project, task_id)]
     state = graph.state((store.project, task_id))
-    view = view or branches.scan(store, git)
     _refuse_foreign_claims(session, task, view, force)
     remote, expected = _remote_plan(session, task_id, push, force)
     took_over = task.claimed_by if state == "stale" and task.claimed_by != session.agent else None
@@ -89,7 +98,6 @@ def claim(session: Session, task_id: str, lease: str | None = None, force: bool 
         waits = ", ".join(graph.label(n, store.project) for n in graph.unfinished_deps((store.project, task_id)))
         detail = f"; it waits on {waits}" if waits else ""
         raise Conflict(f"{task_id} is not ready (state {state}{detail}); use --force to claim it anyway")
-    seconds = lease_seconds(session, lease)
     now = now_utc()
     changes = {
         "status": "in_progress", "claimed_by": session.agent, "claimed_at": format_time(now),
@@ -156,23 +164,15 @@ def done(session: Session, task_id: str, note: str | None = None, force: bool = 
     task_id = task.id
     if task.is_finished and not force:
         raise Conflict(f"{task_id} is already {task.status}")
-    before = _ready_ids(store)
     changes = {"status": "done", "closed_at": format_time(now_utc()), **_UNCLAIM}
     remote = Remote.choose(session, push or None) if push is not None else None
     committed = session.change_and_commit("done", task_id, lambda: [store.update(task_id, changes).id],
                                           note=note, trailers=[("Closes", task_id)])
     if remote:
         remote.publish_end(task_id, committed, done=True)
-    commit = committed.commit
-    loaded = store.load()
-    after = _ready_ids(store, loaded.tasks)
-    now_ready = [loaded.tasks[i] for i in sorted(after - before) if i in loaded.tasks]
-    return Outcome(store.get(task_id), commit, now_ready=now_ready)
-
-
-def _ready_ids(store, tasks: dict | None = None) -> set[str]:
-    tasks = tasks if tasks is not None else store.load().tasks
-    return {node[1] for node in TaskGraph(tasks.values()).ready(store.project)}
+    # only a task's dependents can become ready through it, and before this they were waiting on it
+    now_ready = sorted((t for t in store.dependents_of(task_id) if store.state_of(t) == "ready"), key=lambda t: t.id)
+    return Outcome(store.get(task_id), committed.commit, now_ready=now_ready)
 
 
 def handoff(session: Session, task_id: str, needs_title: str | None = None, needs_id: str | None = None,
@@ -236,7 +236,7 @@ def claim_next(session: Session, filters=None, push: str | None = None, tries: i
     lost = []
     for task_id in candidates[:tries]:
         try:
-            return claim(session, task_id, lease=lease, push=push, view=plan.view)
+            return claim(session, task_id, lease=lease, push=push, plan=plan)
         except Conflict as exc:
             lost.append(f"{task_id}: {exc.message}")
     raise Conflict(f"lost {len(lost)} race(s): " + "; ".join(lost))

@@ -13,18 +13,24 @@ from pathlib import Path
 _SHA_LENGTH = 40
 
 
+def find_top(start: Path) -> Path | None:
+    """The work-tree top at or above `start`: the folder holding `.git` (a folder, or a worktree's file)."""
+    return next((folder for folder in (start, *start.parents) if (folder / ".git").exists()), None)
+
+
 def find_git_dir(start: Path) -> Path | None:
-    """Find the git directory above `start` (a `.git` folder, or a `.git` file of a worktree)."""
-    for folder in (start, *start.parents):
-        dot_git = folder / ".git"
-        if dot_git.is_dir():
-            return dot_git
-        if dot_git.is_file():
-            text = dot_git.read_text(errors="replace").strip()
-            if text.startswith("gitdir:"):
-                target = Path(text[7:].strip())
-                return target if target.is_absolute() else (folder / target).resolve()
-    return None
+    """Find the git directory above `start` (a `.git` folder, or where a worktree's `.git` file points)."""
+    top = find_top(start)
+    if top is None:
+        return None
+    dot_git = top / ".git"
+    if dot_git.is_dir():
+        return dot_git
+    text = dot_git.read_text(errors="replace").strip()
+    if not text.startswith("gitdir:"):
+        return None
+    target = Path(text[7:].strip())
+    return target if target.is_absolute() else (top / target).resolve()
 
 
 def common_dir(git_dir: Path) -> Path:

@@ -22,12 +22,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from . import schema, taskfile
 from .errors import Conflict, GitError, GtaskError, UsageError
 from .gitops import remote_failure
 from .model import Task, now_utc
 from .faults import checkpoint
-from .branches import decode_ref_id, encode_ref_id
+from .branches import decode_ref_id, encode_ref_id, parse_blob
 from .protocol import Committed, Session
 
 KINDS = ("claims", "done")
@@ -105,14 +104,7 @@ class Remote:
         store = self.session.store
         folder = store.tasks_dir.resolve().relative_to(self.git.top.resolve()).as_posix()
         spec = f"{commit}:{folder}/{task_id}.md"
-        obj = self.git.cat_file([spec]).get(spec)
-        if obj is None:
-            return None
-        try:
-            tf = taskfile.parse(taskfile.decode(obj[1], spec), spec)
-        except GtaskError:
-            return None
-        return schema.build_task(tf, task_id, store.project, spec)[0]
+        return parse_blob(store, folder, f"{task_id}.md", self.git.cat_file([spec]).get(spec))[0]
 
     # -- deciding ----------------------------------------------------------
 

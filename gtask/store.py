@@ -13,6 +13,7 @@ from . import schema, taskfile, writer
 from .config import Config, default_project_name, load_config
 from .errors import Conflict, InvalidTask, NotFound, Problem, UsageError
 from .fsutil import atomic_write, create_exclusive
+from .gitfiles import find_top
 from .ids import Ref, id_problem, new_id
 from .model import KNOWN_KEYS, Task, local_states, now_utc, own_state
 
@@ -69,7 +70,7 @@ class Store:
     def init(cls, path: str | Path = ".", project: str | None = None) -> tuple["Store", bool]:
         """Create `.tasks/` and `config.yaml` at the repository top; return the store and whether it was new."""
         root = Path(path).resolve()
-        top = _git_top(root) or root
+        top = find_top(root) or root
         tasks_dir = top / TASKS_DIR
         created = not tasks_dir.exists()
         tasks_dir.mkdir(exist_ok=True)
@@ -360,9 +361,3 @@ def _looks_like_task_folder(folder: Path) -> bool:
         return False
     return folder.name.startswith(TASKS_DIR) or (folder / CONFIG_NAME).is_file()
 
-
-def _git_top(path: Path) -> Path | None:
-    for candidate in (path, *path.parents):
-        if (candidate / ".git").exists():
-            return candidate
-    return None

@@ -9,7 +9,7 @@ from typing import Any
 import yaml
 
 from .errors import InvalidTask
-from .taskfile import TaskFile, load_yaml, parse
+from .taskfile import TaskFile, load_yaml, parse, top_level_key_lines
 
 REMOVE = object()  # a change value that deletes the key
 _COMMENT = re.compile(r"[ \t]+#.*$")
@@ -44,8 +44,6 @@ def apply_changes(tf: TaskFile, changes: dict[str, Any]) -> str:
 
 def _extent(lines: list[str], key: str, start: int, end: int) -> tuple[int | None, int]:
     """Find the lines [first, last) that hold a top-level key and its value."""
-    from .taskfile import top_level_key_lines
-
     found = top_level_key_lines(lines, start, end).get(key)
     if not found:
         return None, end
