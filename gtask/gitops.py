@@ -410,7 +410,6 @@ class PushResult:
     ok: bool
     refs: dict[str, tuple[str, str]]  # destination ref -> (flag, summary)
     stderr: str
-    transport_failed: bool
 
     @classmethod
     def parse(cls, result: Result) -> "PushResult":
@@ -419,7 +418,7 @@ class PushResult:
             parts = line.split("\t")
             if len(parts) >= 3 and ":" in parts[1]:
                 refs[parts[1].rsplit(":", 1)[1]] = (parts[0], parts[2])
-        return cls(result.returncode == 0, refs, result.stderr, not refs and result.returncode != 0)
+        return cls(result.returncode == 0, refs, result.stderr)
 
     def rejected_because_taken(self, ref: str) -> bool:
         """The ref was refused because it exists, moved, or another push held its lock: another agent won."""
