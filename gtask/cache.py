@@ -12,8 +12,8 @@ from __future__ import annotations
 import json
 import os
 import time
+import zlib
 from dataclasses import fields
-from hashlib import sha1
 from pathlib import Path
 from typing import Any
 
@@ -21,16 +21,21 @@ from .errors import Problem
 from .gitfiles import find_git_dir
 from .model import Task
 
-FORMAT = 3
+FORMAT = 4
 RACY_SECONDS = 2.0
 _TASK_FIELDS = tuple(f.name for f in fields(Task) if f.name != "body")  # listings carry no body
 _LINES = _TASK_FIELDS.index("lines")
 KEPT_LINES = ("depends_on", "lane", "lease_until")  # what later checks point at; parse problems keep their own
-Key = tuple[int, int, int, int]
+Key = int
 
 
 def stat_key(st: os.stat_result) -> Key:
-    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+    """Size, modification and change time (ns) and inode packed into one exact integer (cheap to compare)."""
+    return (((st.st_size << 64 | st.st_mtime_ns) << 64 | st.st_ctime_ns) << 64) | st.st_ino
+
+
+def _mtime_of(key: Key) -> float:
+    return (key >> 128 & (1 << 64) - 1) / 1e9
 
 
 def cache_file(tasks_dir: Path, kind: str, enabled: bool = True, salt: str = "") -> Path | None:
@@ -38,7 +43,8 @@ def cache_file(tasks_dir: Path, kind: str, enabled: bool = True, salt: str = "")
     git_dir = find_git_dir(tasks_dir) if enabled and not os.environ.get("GTASK_NO_CACHE") else None
     if git_dir is None:
         return None
-    name = sha1(f"{tasks_dir.resolve()}\0{salt}".encode()).hexdigest()[:16]
+    where = f"{tasks_dir.resolve()}\0{salt}".encode()
+    name = f"{zlib.crc32(where):08x}"  # a checksum is enough: every entry is checked by its stat key
     return git_dir / "gtask" / "cache" / f"{kind}-{name}.json"
 
 
@@ -69,7 +75,7 @@ class ParseCache:
     def get(self, name: str, key: Key) -> tuple[Task | None, list[Problem]] | None:
         entry = self.entries.get(name)
         try:
-            if entry is None or tuple(entry[0]) != key:
+            if entry is None or entry[0] != key:
                 return None
             task = _task_from_row(entry[1]) if entry[1] is not None else None
             problems = [Problem(*p) for p in entry[2]] if entry[2] else []
@@ -78,14 +84,14 @@ class ParseCache:
         return task, problems
 
     def put(self, name: str, key: Key, task: Task | None, problems: list[Problem]) -> None:
-        if self.path is None or key[1] / 1e9 > time.time() - RACY_SECONDS:
+        if self.path is None or _mtime_of(key) > time.time() - RACY_SECONDS:
             return
         if task is not None and not (_plain_json(task.extra) and _plain_json(task.attempts)):
             return  # e.g. non-string keys: JSON would not give the same value back
         data = None if task is None else [getattr(task, f) for f in _TASK_FIELDS]
         if data is not None:
             data[_LINES] = [task.lines.get(key) for key in KEPT_LINES]  # a small list, not a dict per task
-        self.entries[name] = [list(key), data, [[p.severity, p.message, p.path, p.line] for p in problems]]
+        self.entries[name] = [key, data, [[p.severity, p.message, p.path, p.line] for p in problems]]
         self.dirty = True
 
     def keep_only(self, names: set[str]) -> None:
@@ -149,7 +155,7 @@ class DependentsIndex:
         return cls(cache_file(tasks_dir, "dependents", enabled, salt=f"{FORMAT}:{project}"))
 
     def save(self, keys: dict[str, Key], dependents: dict[str, list[str]], project: str) -> None:
-        if self.path is None or any(key[1] / 1e9 > time.time() - RACY_SECONDS for key in keys.values()):
+        if self.path is None or any(_mtime_of(key) > time.time() - RACY_SECONDS for key in keys.values()):
             return  # a racily clean file could change unseen: write no index
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -160,25 +166,22 @@ class DependentsIndex:
         except OSError:
             pass
 
-    def lookup(self, tasks_dir: Path, task_id: str, project: str) -> list[str] | None:
-        """IDs of the tasks that depend on `task_id`, or None when the index cannot be trusted."""
+    def lookup(self, tasks_dir: Path, names: list[str], task_id: str, project: str) -> list[str] | None:
+        """IDs of the tasks that depend on `task_id`, or None when the index cannot be trusted.
+
+        `names` are the folder's task file names now; every one must still have its stat key.
+        """
         if self.path is None:
             return None
         try:
             data = json.loads(self.path.read_text())
             keys = data["keys"]
-            if data.get("project") != project or not isinstance(keys, dict):
+            if data["format"] != FORMAT or data.get("project") != project or len(keys) != len(names):
                 return None
-            with os.scandir(tasks_dir) as entries:
-                seen = 0
-                for entry in entries:
-                    if not entry.name.endswith(".md") or entry.name.startswith("."):
-                        continue
-                    seen += 1
-                    if keys.get(entry.name) != list(stat_key(entry.stat(follow_symlinks=False))):
-                        return None
-            if seen != len(keys) or data["format"] != FORMAT:
-                return None
+            folder = str(tasks_dir)
+            for name in names:
+                if keys.get(name) != stat_key(os.lstat(f"{folder}/{name}")):
+                    return None
             found = data["dependents"].get(task_id.lower(), [])
             return [str(item) for item in found] if isinstance(found, list) else None
         except (OSError, ValueError, KeyError, TypeError, AttributeError):

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import schema, taskfile, writer
+from . import schema, taskfile
 from .config import Config, default_project_name, load_config
 from .errors import Conflict, InvalidTask, NotFound, Problem, UsageError
 from .fsutil import atomic_write, create_exclusive
@@ -214,7 +214,7 @@ class Store:
         from .cache import DependentsIndex
 
         index = DependentsIndex.for_folder(self.tasks_dir, self.project, self.use_cache)
-        indexed = index.lookup(self.tasks_dir, task_id, self.project)
+        indexed = index.lookup(self.tasks_dir, self.file_names(), task_id, self.project)
         if indexed is not None:
             found = []
             for dependent in sorted(indexed):
@@ -309,6 +309,8 @@ class Store:
         before, problems = self._build(tf)
         if before is None:
             raise next(p for p in problems if p.is_error).as_error()
+        from . import writer  # only writers pay for its import
+
         text = writer.apply_changes(tf, changes)
         after_tf = taskfile.parse(text, tf.label)
         after, problems = self._build(after_tf)
@@ -348,6 +350,8 @@ class Store:
 
 def render_new(data: dict[str, Any]) -> str:
     """Render the text of a new task file."""
+    from . import writer
+
     lines = ["---\n"]
     for key, value in data.items():
         lines.extend(writer.render_key(key, value, "\n", "  "))
