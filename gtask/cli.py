@@ -8,7 +8,8 @@ import sys
 import click
 
 from . import render
-from .commands import check, edit, graphcmd, history, init, listing, new, plan, protocol, setcmd, show, view
+from .commands import (attempts, batch, check, edit, graphcmd, history, init, listing, new, plan, protocol, setcmd,
+                       show, view)
 from .errors import GtaskError, UsageError
 
 
@@ -27,6 +28,7 @@ for command in (
     plan.ready, plan.next_task, plan.blocked, plan.order, graphcmd.graph,
     protocol.claim, protocol.renew, protocol.release, protocol.done, protocol.handoff, protocol.sync,
     history.status, history.log, history.reconcile, view.view,
+    batch.import_plan, attempts.attempt, attempts.stats,
 ):
     cli.add_command(command)
 
