@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -68,6 +68,14 @@ def _refuse_foreign_claims(session: Session, task: Task, view: branches.BranchVi
             raise Conflict(f"{task.id} is claimed by {_holder(version.task, version.ref)}")
 
 
+def _refuse_person_lanes(session: Session, task: Task) -> None:
+    """An agent takes only tasks without a lane or in the lanes config gives agents (no --force for this)."""
+    allowed = session.store.config.agent_lanes
+    if session.is_agent and task.lane and task.lane not in allowed:
+        raise Conflict(f"{task.id} is in lane {task.lane!r}, which needs a person; agents take "
+                       f"{', '.join(allowed) or 'no lane'} (config agent_lanes)")
+
+
 def claim(session: Session, task_id: str, lease: str | None = None, force: bool = False,
           push: str | None = None, plan: "Plan | None" = None) -> Outcome:
     """Claim a ready (or stale) task on the current branch; with `push` (a remote, or ""), exactly once.
@@ -91,6 +99,7 @@ def claim(session: Session, task_id: str, lease: str | None = None, force: bool 
     task = graph.tasks[(store.project, task_id)]
     state = graph.state((store.project, task_id))
     _refuse_foreign_claims(session, task, view, force)
+    _refuse_person_lanes(session, task)
     remote, expected = _remote_plan(session, task_id, push, force)
     took_over = task.claimed_by if state == "stale" and task.claimed_by != session.agent else None
     renewing = state == "claimed" and task.claimed_by == session.agent
@@ -193,7 +202,8 @@ def handoff(session: Session, task_id: str, needs_title: str | None = None, need
 
     def change() -> list[str]:
         if needs_title:
-            store.create(needs_title, {"status": "todo"}, task_id=prereq_id)
+            status = "proposed" if session.is_agent else "todo"  # an agent's new task waits for approval
+            store.create(needs_title, {"status": status}, task_id=prereq_id)
         present = {d.lower() for d in task.depends_on}
         depends = list(task.depends_on) + ([prereq_id] if prereq_id.lower() not in present else [])
         changes = {"depends_on": depends}
@@ -227,9 +237,11 @@ def claim_next(session: Session, filters=None, push: str | None = None, tries: i
 
     Returns None when nothing is ready; raises Conflict when every attempt lost.
     """
-    from .planning import Plan
+    from .planning import Filters, Plan
 
     plan = Plan.of(session.store, session.git)
+    if session.is_agent:
+        filters = replace(filters or Filters(), agent_lanes=plan.agent_lanes)
     candidates = [task.id for task, _ in plan.ranked_ready(filters)]
     if not candidates:
         return None

@@ -9,7 +9,7 @@ import click
 
 from . import render
 from .commands import (attempts, batch, check, edit, graphcmd, history, init, listing, new, plan, protocol, setcmd,
-                       show, view)
+                       show, view, workflow)
 from .errors import GtaskError, UsageError
 
 
@@ -29,6 +29,7 @@ for command in (
     protocol.claim, protocol.renew, protocol.release, protocol.done, protocol.handoff, protocol.sync,
     history.status, history.log, history.reconcile, view.view,
     batch.import_plan, attempts.attempt, attempts.stats,
+    workflow.approve, workflow.reject, workflow.triage, workflow.gate, workflow.events, workflow.agents,
 ):
     cli.add_command(command)
 

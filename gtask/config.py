@@ -1,4 +1,4 @@
-"""`.tasks/config.yaml`: project name, integration branch, lease, lanes (SPEC §5)."""
+"""`.tasks/config.yaml`: project name, integration branch, lease, lanes, milestones (SPEC §5)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from .ids import PROJECT_PATTERN
 from .taskfile import decode, load_yaml, yaml_error
 
 DEFAULT_LANES = ("triage", "decision", "investigation", "autonomous")
+DEFAULT_AGENT_LANES = ("autonomous",)
 DEFAULT_LEASE = "2h"
 _DURATION = re.compile(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
 
@@ -35,7 +36,9 @@ class Config:
     integration_branch: str | None = None
     lease_seconds: int = 7200
     lanes: tuple[str, ...] = DEFAULT_LANES
+    agent_lanes: tuple[str, ...] = DEFAULT_AGENT_LANES  # lanes agents may take without a person
     claim_push: bool = False
+    milestones: dict[str, "Milestone"] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict)
 
 
@@ -73,15 +76,64 @@ def _build(data: dict[str, Any], default_project: str, label: str) -> Config:
     lanes = data.get("lanes", list(DEFAULT_LANES))
     if not isinstance(lanes, list) or not all(isinstance(lane, str) for lane in lanes):
         raise InvalidTask("lanes must be a list of names", path=label)
+    agent_lanes = data.get("agent_lanes", list(DEFAULT_AGENT_LANES))
+    if not isinstance(agent_lanes, list) or not all(isinstance(lane, str) and lane in lanes for lane in agent_lanes):
+        raise InvalidTask(f"agent_lanes must be a list of configured lanes ({', '.join(lanes)})", path=label)
     branch = data.get("integration_branch")
     return Config(
         project=project,
         integration_branch=str(branch) if branch else None,
         lease_seconds=lease,
         lanes=tuple(lanes),
+        agent_lanes=tuple(agent_lanes),
         claim_push=bool(data.get("claim_push", False)),
+        milestones=_milestones(data.get("milestones"), label),
         raw=data,
     )
+
+
+@dataclass(frozen=True)
+class Milestone:
+    """A milestone of config.yaml: an optional quality gate, and the milestones it comes after.
+
+    The gate is an argv list, or one line for the shell when `shell` is true.
+    Gates are run only as the integration branch's config has them (see gates.py).
+    """
+
+    name: str
+    gate: tuple[str, ...] | str | None = None
+    shell: bool = False
+    after: tuple[str, ...] = ()
+
+
+def _milestones(raw: Any, label: str) -> dict[str, Milestone]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise InvalidTask("milestones must map names to settings", path=label)
+    found = {}
+    for name, settings in raw.items():
+        settings = settings or {}
+        where = f"milestones.{name}"
+        if not isinstance(name, str) or not isinstance(settings, dict):
+            raise InvalidTask(f"{where} must be a mapping (gate, shell, after)", path=label)
+        unknown = set(settings) - {"gate", "shell", "after"}
+        if unknown:
+            raise InvalidTask(f"{where} has unknown keys: {', '.join(sorted(map(str, unknown)))}", path=label)
+        shell = settings.get("shell", False)
+        gate = settings.get("gate")
+        after = settings.get("after", [])
+        after = [after] if isinstance(after, str) else after
+        if not isinstance(shell, bool):
+            raise InvalidTask(f"{where}.shell must be true or false", path=label)
+        if isinstance(gate, list) and gate and all(isinstance(arg, str) for arg in gate) and not shell:
+            gate = tuple(gate)
+        elif not (gate is None or (isinstance(gate, str) and gate.strip())):
+            raise InvalidTask(f"{where}.gate must be a command line or a list of arguments", path=label)
+        if not isinstance(after, list) or not all(isinstance(m, str) and m in raw for m in after):
+            raise InvalidTask(f"{where}.after must name milestones of this config", path=label)
+        found[name] = Milestone(name, gate, shell, tuple(after))
+    return found
 
 
 def default_project_name(folder_name: str) -> str:

@@ -44,10 +44,12 @@ class TaskGraph:
     """Tasks of one or many projects and the `depends_on` edges between them."""
 
     def __init__(self, tasks: Iterable[Task], now: datetime | None = None,
-                 added: dict[Node, float] | None = None, claimed_elsewhere: set[Node] | None = None) -> None:
+                 added: dict[Node, float] | None = None, claimed_elsewhere: set[Node] | None = None,
+                 held: dict[Node, list[str]] | None = None) -> None:
         self.now = now or now_utc()
         self.added = added or {}
         self.claimed_elsewhere = claimed_elsewhere or set()
+        self.held = held or {}  # node -> the gates (`gate:<milestone>`) that hold it back
         self.tasks: dict[Node, Task] = {}
         self._by_lower: dict[tuple[str, str], Node] = {}
         for task in tasks:
@@ -127,6 +129,8 @@ class TaskGraph:
                 state = own_state(task, deps_done, self.now)
                 if state in ("ready", "waiting") and node in self.claimed_elsewhere:
                     state = "claimed"  # a live claim on another branch (SPEC §2: "not claimed on any ref")
+                elif state == "ready" and node in self.held:
+                    state = "waiting"  # its milestone comes after one whose gate has not passed
                 self._states[node] = state
         return self._states[node]
 

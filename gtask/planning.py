@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .graph import Node, Score, TaskGraph
 from .model import Task
@@ -12,16 +12,23 @@ from .store import Store
 
 @dataclass
 class Filters:
-    """Narrow candidates to a lane, a label or a milestone."""
+    """Narrow candidates to a lane, a label or a milestone; for an agent, to its lanes.
+
+    `agent_lanes` maps each project to the lanes agents may take without a
+    person (config `agent_lanes`); a task without a lane may be taken by anyone.
+    """
 
     lane: str | None = None
     label: str | None = None
     milestone: str | None = None
+    agent_lanes: dict[str, frozenset[str]] | None = field(default=None)
 
     def accept(self, task: Task) -> bool:
         return ((self.lane is None or task.lane == self.lane)
                 and (self.label is None or self.label in task.labels)
-                and (self.milestone is None or task.milestone == self.milestone))
+                and (self.milestone is None or task.milestone == self.milestone)
+                and (self.agent_lanes is None or not task.lane
+                     or task.lane in self.agent_lanes.get(task.project, frozenset())))
 
 
 @dataclass
@@ -36,6 +43,7 @@ class Plan:
     project: str | None = None
     store: Store | None = None
     view: object = None  # branches.BranchView when read from git
+    agent_lanes: dict[str, frozenset[str]] = field(default_factory=dict)  # project -> lanes agents may take
 
     @classmethod
     def of(cls, store: Store, git=None) -> "Plan":
@@ -45,18 +53,23 @@ class Plan:
         added = _added_times(store, git) if git else {}
         view = None
         claimed: set[Node] = set()
+        held: dict[Node, list[str]] = {}
         if git is not None and not store.is_plain_folder:
             from .branches import scan
+            from .gates import holds_for
 
             view = scan(store, git)
             claimed = _taken_elsewhere(store, git, view, loaded.tasks)
-        graph = TaskGraph(loaded.tasks.values(), added=added, claimed_elsewhere=claimed)
-        return cls(graph, loaded.problems, store.project, store, view)
+            held = holds_for(store, git, view.integration_commit, list(loaded.tasks.values()))
+        graph = TaskGraph(loaded.tasks.values(), added=added, claimed_elsewhere=claimed, held=held)
+        return cls(graph, loaded.problems, store.project, store, view,
+                   {store.project: frozenset(store.config.agent_lanes)})
 
     @classmethod
     def of_workspace(cls, workspace) -> "Plan":
         """One graph over every repository of a workspace; `<project>:<id>` edges join them."""
-        return cls(TaskGraph(workspace.tasks), workspace.problems + workspace.repo_errors(), None)
+        lanes = {repo.project: frozenset(repo.agent_lanes) for repo in workspace.repos if repo.error is None}
+        return cls(TaskGraph(workspace.tasks), workspace.problems + workspace.repo_errors(), None, agent_lanes=lanes)
 
     @property
     def errors(self) -> list[Problem]:

@@ -6,7 +6,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .errors import GtaskError, UsageError
+from .errors import Conflict, GtaskError, UsageError
 from .fsutil import atomic_write
 from .gitops import Git
 from .model import Task
@@ -33,13 +33,18 @@ def agent_name(git: Git | None, explicit: str | None = None) -> str:
     return name
 
 
+def acts_as_agent(explicit: str | None = None) -> bool:
+    """An identity given by --agent or GTASK_AGENT marks an agent; git's user name alone marks a person."""
+    return bool(explicit or os.environ.get("GTASK_AGENT"))
+
+
 def message(action: str, subject_id: str, agent: str, note: str | None = None,
             trailers: list[tuple[str, str]] | None = None, task_ids: list[str] | None = None) -> str:
     """Build a protocol commit message: subject, optional note, trailers."""
     parts = [f"gtask: {action} {subject_id}", ""]
     if note and note.strip():
         parts += [note.strip(), ""]
-    parts += [f"Task: {task_id}" for task_id in (task_ids or [subject_id])]
+    parts += [f"Task: {task_id}" for task_id in ([subject_id] if task_ids is None else task_ids)]
     parts += [f"Task-Action: {action}", f"Agent: {agent}"]
     parts += [f"{key}: {value}" for key, value in trailers or []]
     return "\n".join(parts) + "\n"
@@ -52,11 +57,17 @@ class Session:
     store: Store
     git: Git
     agent: str
+    is_agent: bool = False  # acting for an agent (--agent or GTASK_AGENT), not a person
 
     @classmethod
     def open(cls, store: Store, agent: str | None = None) -> "Session":
         git = repo_of(store)
-        return cls(store, git, agent_name(git, agent))
+        return cls(store, git, agent_name(git, agent), acts_as_agent(agent))
+
+    def require_person(self, what: str) -> None:
+        """Refuse decisions that belong to a person when an agent acts."""
+        if self.is_agent:
+            raise Conflict(f"{what} is a person's decision; {self.agent!r} acts as an agent (--agent or GTASK_AGENT)")
 
     def rel_path(self, task_id: str) -> str:
         return self.store.path_of(task_id).resolve().relative_to(self.git.top.resolve()).as_posix()
@@ -132,7 +143,14 @@ class Committed:
 
 def create_task(store: Store, title: str, fields: dict, task_id: str | None = None,
                 commit: bool = False, agent: str | None = None) -> Task:
-    """Create a task file, and with `commit` commit it; a failed commit removes the new file."""
+    """Create a task file, and with `commit` commit it; a failed commit removes the new file.
+
+    Tasks that an agent files start as `proposed` (the approval gate): a person approves them.
+    """
+    if acts_as_agent(agent):
+        if fields.get("status") not in (None, "proposed"):
+            raise UsageError("an agent files tasks as proposed; a person approves them with 'gtask approve'")
+        fields = {**fields, "status": "proposed"}
     if not commit:
         return store.create(title, fields, task_id=task_id)
     session = Session.open(store, agent)

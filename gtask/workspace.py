@@ -22,13 +22,13 @@ from pathlib import Path
 import yaml
 
 from . import __version__, gitfiles, schema, taskfile
-from .config import Config, default_project_name, load_config, parse_config
+from .config import DEFAULT_AGENT_LANES, Config, default_project_name, load_config, parse_config
 from .errors import GtaskError, InvalidTask, NotFound, Problem, UsageError
 from .model import Task
 from .store import CONFIG_NAME, TASKS_DIR, Store
 
 WORKSPACE_FILE = "gtask-workspace.yaml"
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 _TASK_FIELDS = tuple(f.name for f in fields(Task) if f.name != "body")
 
 
@@ -43,6 +43,7 @@ class Repo:
     tasks: list[Task] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     error: str | None = None  # the repository could not be read at all
+    agent_lanes: tuple[str, ...] = DEFAULT_AGENT_LANES
 
     def to_json(self) -> dict:
         return {"path": str(self.path), "project": self.project, "integration_branch": self.branch,
@@ -134,7 +135,7 @@ def read_repo(path: Path, worktree: bool = False, use_cache: bool = True) -> Rep
 def _read_worktree(repo: Repo, use_cache: bool) -> None:
     store = Store.open(repo.path, use_cache=use_cache)
     loaded = store.load()
-    repo.project = store.project
+    repo.project, repo.agent_lanes = store.project, store.config.agent_lanes
     repo.tasks = list(loaded.tasks.values())
     repo.problems = loaded.problems
 
@@ -203,7 +204,7 @@ def _read_objects(repo: Repo) -> None:
             repo.problems.append(Problem("error", kind, f"{TASKS_DIR}/{name}"))
     objects = git.cat_file(entries.values())
     config = _config_from(objects.get(entries.get(CONFIG_NAME)), repo.path.name, f"{TASKS_DIR}/{CONFIG_NAME}")
-    repo.project = config.project
+    repo.project, repo.agent_lanes = config.project, config.agent_lanes
     for name, sha in sorted(entries.items()):
         if not name.endswith(".md") or name.startswith("."):
             continue
@@ -248,11 +249,12 @@ def _read_cache(repo: Repo, path: Path) -> bool:
             return False
         tasks = [_cached_task(row) for row in data["tasks"]]
         problems = [Problem(*p) for p in data["problems"]]
-        if not isinstance(data["project"], str):
+        if not isinstance(data["project"], str) or not all(isinstance(lane, str) for lane in data["agent_lanes"]):
             return False
     except (OSError, ValueError, KeyError, TypeError, AttributeError, IndexError):
         return False  # a cache of another shape is simply not used
     repo.project, repo.tasks, repo.problems = data["project"], tasks, problems
+    repo.agent_lanes = tuple(data["agent_lanes"])
     return True
 
 
@@ -271,7 +273,7 @@ def _write_cache(repo: Repo, path: Path) -> None:
         temp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
         temp.write_text(json.dumps({
             "format": CACHE_FORMAT, "version": __version__, "branch": repo.branch, "commit": repo.commit,
-            "folder": repo.path.name, "project": repo.project,
+            "folder": repo.path.name, "project": repo.project, "agent_lanes": list(repo.agent_lanes),
             "tasks": [[getattr(t, f) for f in _TASK_FIELDS] for t in repo.tasks],
             "problems": [[p.severity, p.message, p.path, p.line] for p in repo.problems],
         }, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")

@@ -21,13 +21,15 @@ from .common import open_store
 @click.option("--trigger", help="Why or when this becomes urgent.")
 @click.option("--step", "steps", multiple=True, help="A pre-decided step (repeatable).")
 @click.option("--risk", "risks", multiple=True, help="A known risk (repeatable).")
-@click.option("--status", type=click.Choice(STATUSES), help="Initial status (default todo).")
+@click.option("--status", type=click.Choice(STATUSES), help="Initial status (default todo; proposed for an agent).")
 @click.option("--commit", is_flag=True, help="Commit the new file (only that file) on the current branch.")
+@click.option("--agent", help="File it as this agent: the task starts as proposed (also when $GTASK_AGENT is set).")
 @click.pass_context
-def new(ctx: click.Context, title: str, task_id: str | None, commit: bool, **fields: object) -> None:
-    """Create a task file and print its ID."""
+def new(ctx: click.Context, title: str, task_id: str | None, commit: bool, agent: str | None,
+        **fields: object) -> None:
+    """Create a task file and print its ID (an agent's task starts as proposed)."""
     from ..protocol import create_task
 
     fields = {k: (list(v) if isinstance(v, tuple) else v) for k, v in fields.items()}
-    task = create_task(open_store(ctx), title, fields, task_id=task_id, commit=commit)
+    task = create_task(open_store(ctx), title, fields, task_id=task_id, commit=commit, agent=agent)
     render.out(task.id)

@@ -46,7 +46,8 @@ def ready(ctx: click.Context, lane: str | None, label: str | None, milestone: st
 @filter_options
 @click.option("--explain", is_flag=True, help="Show the parts of the score that ranked the task first.")
 @click.option("--claim", "do_claim", is_flag=True, help="Claim it; on a lost race, try the next candidate.")
-@click.option("--agent", help="Who claims (default: $GTASK_AGENT, else git user.name).")
+@click.option("--agent", help="Act as this agent: only lanes agents may take (config agent_lanes); "
+                             "also who claims (default: $GTASK_AGENT, else git user.name).")
 @click.option("--push", "push", is_flag=False, flag_value="", default=None, metavar="[REMOTE]",
               help="With --claim: push the claim and its lease ref atomically (exactly once across clones).")
 @click.option("--tries", type=click.IntRange(1, 100), default=5, show_default=True,
@@ -59,6 +60,7 @@ def next_task(ctx: click.Context, lane: str | None, label: str | None, milestone
               workspace_file: str | None, repos: tuple[str, ...], worktree: bool, as_json: bool) -> int:
     """Print the best ready task: priority, then how much it unblocks, then age."""
     from ..planning import Filters
+    from ..protocol import acts_as_agent
 
     if do_claim:
         if repos or workspace_file:
@@ -66,7 +68,8 @@ def next_task(ctx: click.Context, lane: str | None, label: str | None, milestone
         return _claim_next(ctx, Filters(lane, label, milestone), agent, push, tries, as_json)
     plan = open_plan(ctx, repos, workspace_file, worktree, as_json)
     render.problems(plan.errors, as_json)
-    ranked = plan.ranked_ready(Filters(lane, label, milestone))
+    for_agent = plan.agent_lanes if acts_as_agent(agent) else None  # an agent sees only its lanes
+    ranked = plan.ranked_ready(Filters(lane, label, milestone, for_agent))
     if not ranked:
         if as_json:
             render.emit_json(None)
@@ -116,11 +119,13 @@ def blocked(ctx: click.Context, workspace_file: str | None, repos: tuple[str, ..
     render.problems(plan.errors, as_json)
     entries = []
     for node, waits in plan.graph.blocked(plan.project):
+        gates = [{"ref": gate, "state": "gate not passed", "distance": 1, "title": None}
+                 for gate in plan.graph.held.get(node, [])]
         entries.append({
             "task": plan.graph.tasks[node], "ref": plan.label(node),
-            "waits_on": [{"ref": plan.label(dep), "state": plan.graph.state(dep), "distance": distance,
-                          "title": plan.graph.tasks[dep].title if dep in plan.graph.tasks else None}
-                         for dep, distance in waits],
+            "waits_on": gates + [{"ref": plan.label(dep), "state": plan.graph.state(dep), "distance": distance,
+                                  "title": plan.graph.tasks[dep].title if dep in plan.graph.tasks else None}
+                                 for dep, distance in waits],
         })
     if as_json:
         render.emit_json([{**e["task"].to_json("waiting"), "waits_on": e["waits_on"]} for e in entries])

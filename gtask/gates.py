@@ -1,0 +1,156 @@
+"""Milestones with quality gates: what holds tasks back, and running a gate.
+
+A gate command is taken only from the config on the integration branch, read
+from git objects: never from a task file, the work tree or another branch, so a
+branch cannot change what a gate runs. A result is an empty protocol commit
+with the trailers `Gate: <milestone>` and `Gate-Result: passed|failed`; the
+newest result reachable from a commit is what counts there.
+"""
+
+from __future__ import annotations
+
+import shlex
+import subprocess
+import sys
+from dataclasses import dataclass
+
+from .config import Milestone, parse_config
+from .errors import GtaskError, NotFound, UsageError
+from .gitops import Git
+from .graph import Node
+from .model import Task
+from .protocol import Session, message
+from .store import CONFIG_NAME, Store
+
+RESULTS = ("passed", "failed")
+
+
+@dataclass
+class GateResult:
+    """One recorded run of a gate."""
+
+    milestone: str
+    result: str
+    commit: str  # the commit that records the result
+    tested: str | None  # the commit the gate ran on
+    date: str
+
+    def to_json(self) -> dict:
+        return {"milestone": self.milestone, "result": self.result, "commit": self.commit,
+                "tested": self.tested, "date": self.date}
+
+
+def trailers(text: str) -> dict[str, list[str]]:
+    """The `Key: value` lines of a commit message, by key (a key may repeat)."""
+    found: dict[str, list[str]] = {}
+    for line in text.splitlines():
+        key, sep, value = line.partition(": ")
+        if sep and key and " " not in key and value.strip():
+            found.setdefault(key, []).append(value.strip())
+    return found
+
+
+def integration_milestones(store: Store, git: Git, commit: str | None) -> dict[str, Milestone]:
+    """The milestones of the config at `commit` (the integration branch's tip), read from git objects."""
+    if commit is None:
+        return {}
+    folder = store.tasks_dir.resolve().relative_to(git.top.resolve()).as_posix()
+    spec = f"{commit}:{folder}/{CONFIG_NAME}"
+    obj = git.cat_file([spec]).get(spec)
+    if obj is None:
+        return {}
+    return parse_config(obj[1], store.project, f"{CONFIG_NAME} on the integration branch").milestones
+
+
+def gate_results(git: Git, rev: str) -> dict[str, GateResult]:
+    """The newest result of each gate among the commits reachable from `rev`."""
+    latest: dict[str, GateResult] = {}
+    for commit, date, body in git.log_records("--format=%H%x00%cI%x00%B", "-E", "--grep=^Gate-Result: ", rev):
+        found = trailers(body)
+        names, results = found.get("Gate", []), found.get("Gate-Result", [])
+        if len(names) == 1 and len(results) == 1 and results[0] in RESULTS and names[0] not in latest:
+            tested = found.get("Gate-Commit", [None])[0]
+            latest[names[0]] = GateResult(names[0], results[0], commit.strip(), tested, date)
+    return latest
+
+
+def held_tasks(tasks: list[Task], milestones: dict[str, Milestone],
+               results: dict[str, GateResult]) -> dict[Node, list[str]]:
+    """Tasks of a milestone that comes `after` another whose gate has not passed: node -> those gates."""
+    held: dict[Node, list[str]] = {}
+    for task in tasks:
+        milestone = milestones.get(task.milestone or "")
+        if milestone is None:
+            continue
+        waiting = [f"gate:{name}" for name in milestone.after
+                   if name not in results or results[name].result != "passed"]
+        if waiting:
+            held[(task.project, task.id)] = waiting
+    return held
+
+
+def holds_for(store: Store, git: Git | None, integration_commit: str | None,
+              tasks: list[Task]) -> dict[Node, list[str]]:
+    """What the gates hold back among these tasks, from HEAD's point of view."""
+    if git is None:
+        return {}
+    milestones = integration_milestones(store, git, integration_commit)
+    if not any(m.after for m in milestones.values()):
+        return {}  # no ordering between milestones: no history to read
+    head = git.head_commit()
+    results = gate_results(git, head) if head else {}
+    return held_tasks(tasks, milestones, results)
+
+
+@dataclass
+class GateRun:
+    milestone: str
+    result: str
+    exit_code: int
+    tested: str
+    commit: str
+    output: str | None  # captured only for --json
+
+    def to_json(self) -> dict:
+        return {"milestone": self.milestone, "result": self.result, "exit_code": self.exit_code,
+                "tested": self.tested, "commit": self.commit, "output": self.output}
+
+
+def argv_of(milestone: Milestone) -> list[str] | str:
+    """What to execute: an argv list, or a line for the shell when the config says `shell: true`."""
+    if milestone.gate is None:
+        raise NotFound(f"milestone {milestone.name!r} has no gate in the integration branch's config")
+    if milestone.shell:
+        return milestone.gate if isinstance(milestone.gate, str) else shlex.join(milestone.gate)
+    argv = list(milestone.gate) if isinstance(milestone.gate, tuple) else shlex.split(milestone.gate)
+    if not argv:
+        raise UsageError(f"milestone {milestone.name!r} has an empty gate")
+    return argv
+
+
+def run_gate(session: Session, name: str, integration_commit: str | None, capture: bool) -> GateRun:
+    """Run a milestone's gate on HEAD's work tree and record the result as a commit on the current branch."""
+    git = session.git
+    milestone = integration_milestones(session.store, git, integration_commit).get(name)
+    if milestone is None:
+        raise NotFound(f"no milestone {name!r} in the integration branch's config")
+    command = argv_of(milestone)
+    tested = git.head_commit()
+    if tested is None or git.current_branch() is None:
+        raise UsageError("a gate result is recorded on a branch with commits: check out a branch first")
+    if git.run("status", "--porcelain", "--untracked-files=no").stdout.strip():
+        raise GtaskError("the work tree has uncommitted changes; a gate result must describe a commit "
+                         "(commit or stash them first)")
+    try:
+        proc = subprocess.run(command, cwd=git.top, shell=milestone.shell, text=True,
+                              stdout=subprocess.PIPE if capture else None,
+                              stderr=subprocess.STDOUT if capture else None)
+    except OSError as exc:
+        raise GtaskError(f"cannot run the gate of {name!r}: {exc.strerror or exc}") from None
+    result = "passed" if proc.returncode == 0 else "failed"
+    note = f"The gate of {name} {result} on {tested[:12]} (exit {proc.returncode})."
+    text = message("gate", name, session.agent, note, task_ids=[],
+                   trailers=[("Gate", name), ("Gate-Result", result), ("Gate-Commit", tested)])
+    commit = git.commit_paths([], text)
+    sys.stdout.flush()
+    return GateRun(name, result, proc.returncode, tested, commit, proc.stdout if capture else None)
