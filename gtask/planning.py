@@ -68,8 +68,11 @@ class Plan:
     @classmethod
     def of_workspace(cls, workspace) -> "Plan":
         """One graph over every repository of a workspace; `<project>:<id>` edges join them."""
-        lanes = {repo.project: frozenset(repo.agent_lanes) for repo in workspace.repos if repo.error is None}
-        return cls(TaskGraph(workspace.tasks), workspace.problems + workspace.repo_errors(), None, agent_lanes=lanes)
+        readable = [repo for repo in workspace.repos if repo.error is None]
+        lanes = {repo.project: frozenset(repo.agent_lanes) for repo in readable}
+        held = {(repo.project, task_id): gates for repo in readable for task_id, gates in repo.held.items()}
+        return cls(TaskGraph(workspace.tasks, held=held), workspace.problems + workspace.repo_errors(), None,
+                   agent_lanes=lanes)
 
     @property
     def errors(self) -> list[Problem]:

@@ -16,6 +16,7 @@ import json
 import os
 import time
 from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
@@ -26,6 +27,9 @@ from .config import DEFAULT_AGENT_LANES, Config, default_project_name, load_conf
 from .errors import GtaskError, InvalidTask, NotFound, Problem, UsageError
 from .model import Task
 from .store import CONFIG_NAME, TASKS_DIR, Store
+
+if TYPE_CHECKING:
+    from .gitops import Git
 
 WORKSPACE_FILE = "gtask-workspace.yaml"
 CACHE_FORMAT = 2
@@ -44,6 +48,7 @@ class Repo:
     problems: list[Problem] = field(default_factory=list)
     error: str | None = None  # the repository could not be read at all
     agent_lanes: tuple[str, ...] = DEFAULT_AGENT_LANES
+    held: dict[str, list[str]] = field(default_factory=dict)  # task ID -> gates that hold it back
 
     def to_json(self) -> dict:
         return {"path": str(self.path), "project": self.project, "integration_branch": self.branch,
@@ -138,6 +143,12 @@ def _read_worktree(repo: Repo, use_cache: bool) -> None:
     repo.project, repo.agent_lanes = store.project, store.config.agent_lanes
     repo.tasks = list(loaded.tasks.values())
     repo.problems = loaded.problems
+    from .gitops import Git
+
+    git = Git.discover(repo.path) if any(m.after for m in store.config.milestones.values()) else None
+    head = git.head_commit() if git else None
+    if head:
+        repo.held = _held(repo.tasks, store.config.milestones, git, head)
 
 
 def _read_integration(repo: Repo, use_cache: bool) -> None:
@@ -213,6 +224,15 @@ def _read_objects(repo: Repo) -> None:
         repo.problems += problems
         if task is not None:
             repo.tasks.append(task)
+    if any(m.after for m in config.milestones.values()):
+        repo.held = _held(repo.tasks, config.milestones, git, repo.commit)
+
+
+def _held(tasks: list[Task], milestones: dict, git: "Git", commit: str) -> dict[str, list[str]]:
+    """Tasks whose milestone comes after a gate that has not passed as of `commit`."""
+    from .gates import gate_results, held_tasks
+
+    return {task_id: gates for (_, task_id), gates in held_tasks(tasks, milestones, gate_results(git, commit)).items()}
 
 
 def _config_from(obj: tuple[str, bytes] | None, folder_name: str, label: str) -> Config:
@@ -255,6 +275,7 @@ def _read_cache(repo: Repo, path: Path) -> bool:
         return False  # a cache of another shape is simply not used
     repo.project, repo.tasks, repo.problems = data["project"], tasks, problems
     repo.agent_lanes = tuple(data["agent_lanes"])
+    repo.held = {str(k): [str(g) for g in v] for k, v in data["held"].items()}
     return True
 
 
@@ -274,6 +295,7 @@ def _write_cache(repo: Repo, path: Path) -> None:
         temp.write_text(json.dumps({
             "format": CACHE_FORMAT, "version": __version__, "branch": repo.branch, "commit": repo.commit,
             "folder": repo.path.name, "project": repo.project, "agent_lanes": list(repo.agent_lanes),
+            "held": repo.held,
             "tasks": [[getattr(t, f) for f in _TASK_FIELDS] for t in repo.tasks],
             "problems": [[p.severity, p.message, p.path, p.line] for p in repo.problems],
         }, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
