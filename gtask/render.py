@@ -300,3 +300,60 @@ def overview(result: Any) -> None:
         for node, dep in result.across:
             out(f"  {safe(node[0])}:{safe(node[1])} waits on {safe(dep[0])}:{safe(dep[1])} "
                 f"({state_text(graph.state(dep))})")
+
+
+def attempt_result(result: Any, verb: str) -> None:
+    """Print what `attempt start` or `attempt end` did."""
+    attempt = result.attempt
+    out(f"{verb} {safe(result.task.id)} in {result.commit[:12]}")
+    if attempt.get("outcome"):
+        facts = [str(attempt["outcome"])] + [f"{key} {safe(attempt[key])}" for key in ("reason", "tokens")
+                                             if attempt.get(key) is not None]
+        if attempt.get("cost") is not None:
+            facts.append(f"cost ${attempt['cost']:.2f}")
+        facts.append(f"took {_duration(attempt.get('duration') or 0)}")
+        out("  " + ", ".join(facts))
+
+
+def _duration(seconds: int) -> str:
+    hours, rest = divmod(int(seconds), 3600)
+    minutes, seconds = divmod(rest, 60)
+    if hours:
+        return f"{hours}h{minutes:02d}m"
+    return f"{minutes}m{seconds:02d}s" if minutes else f"{seconds}s"
+
+
+def stats_report(report: Any) -> None:
+    """Print attempt statistics: totals, failures by reason, then one table per task, agent and label."""
+    totals = report.totals
+    if not totals.attempts:
+        err("no attempts")
+        return
+    rate = "-" if totals.success_rate is None else f"{totals.success_rate:.0%}"
+    out(f"{totals.attempts} attempts ({totals.finished} finished, {totals.open} open): "
+        f"{totals.successes} succeeded, {totals.failed} failed, {totals.abandoned} abandoned; success rate {rate}")
+    out(f"tokens {totals.tokens}, cost ${totals.cost:.2f}, time {_duration(totals.duration)}")
+    if report.failures_by_reason:
+        out("failures by reason: " + ", ".join(f"{safe(r)} {n}" for r, n in report.failures_by_reason.items()))
+    headers = ["ATTEMPTS", "OK", "FAILED", "ABANDONED", "OPEN", "TOKENS", "COST"]
+
+    def counters(counts: Any) -> list[Any]:
+        return [counts.attempts, counts.successes, counts.failed, counts.abandoned, counts.open, counts.tokens,
+                f"{counts.cost:.2f}"]
+
+    def ref(task: Any) -> str:
+        return f"{task.project}:{task.id}" if report.projects > 1 else task.id
+
+    out("")
+    out("by task:")
+    table(["TASK", *headers, "TITLE"], ([ref(t), *counters(c), t.title] for t, c in report.tasks))
+    for title, key, groups in (("by agent", "AGENT", report.agents), ("by label", "LABEL", report.labels)):
+        if groups:
+            out("")
+            out(f"{title}:")
+            table([key, *headers], ([name, *counters(c)] for name, c in groups.items()))
+    if report.retried_most:
+        out("")
+        out("retried most:")
+        table(["TASK", "ATTEMPTS", "FAILED", "ABANDONED", "TITLE"],
+              ([ref(t), c.attempts, c.failed, c.abandoned, t.title] for t, c in report.retried_most))

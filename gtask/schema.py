@@ -152,4 +152,13 @@ def _attempts(check: _Checker, value: Any) -> list[dict[str, Any]]:
     if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
         check.error("attempts", "'attempts' must be a list of mappings")
         return []
+    from .attempts import ATTEMPT_KEYS, OUTCOMES  # only files with attempts pay for the import
+
+    for number, attempt in enumerate(value, 1):
+        unknown = [str(k) for k in attempt if k not in ATTEMPT_KEYS]
+        if unknown:
+            check.warning("attempts", f"attempt {number} has unknown keys: {', '.join(unknown)}")
+        if attempt.get("outcome") is not None and attempt["outcome"] not in OUTCOMES:
+            check.warning("attempts", f"attempt {number} has an unknown outcome {attempt['outcome']!r}: "
+                                      f"use one of {', '.join(OUTCOMES)}")
     return value

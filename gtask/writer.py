@@ -34,7 +34,7 @@ def apply_changes(tf: TaskFile, changes: dict[str, Any]) -> str:
             lines[fm_end:fm_end] = new
             fm_end += len(new)
             continue
-        new = _replace(lines[start:end], key, value, newline)
+        new = _replace(lines[start:end], key, value, newline, tf.data.get(key))
         lines[start:end] = new
         fm_end += len(new) - (end - start)
     text = "".join(lines)
@@ -73,9 +73,13 @@ def _list_indent(lines: list[str], start: int, end: int) -> str:
     return "  "
 
 
-def _replace(old: list[str], key: str, value: Any, newline: str) -> list[str]:
+def _replace(old: list[str], key: str, value: Any, newline: str, old_value: Any = None) -> list[str]:
     """Replace a key's lines, keeping what can be kept of the old ones."""
     head = old[0].rstrip("\r\n")
+    if isinstance(value, list) and isinstance(old_value, list) and not all(_is_scalar(v) for v in value):
+        kept = _edit_block_items(old, key, old_value, value, newline)
+        if kept is not None:
+            return kept
     if isinstance(value, list) and all(_is_scalar(v) for v in value):
         kept = _edit_block_list(old, value, newline)
         if kept is not None:
@@ -148,6 +152,48 @@ def _edit_block_list(old: list[str], items: list[Any], newline: str) -> list[str
 _SKIP = object()
 
 
+def _edit_block_items(old: list[str], key: str, old_items: list[Any], items: list[Any],
+                      newline: str) -> list[str] | None:
+    """Keep the lines of the items that stay the same at the start and end; render only those between.
+
+    An append (`attempt start`) keeps every old line and adds the new item's lines at the end;
+    a change to one item (`attempt end`) re-renders that item alone. None when the block cannot
+    be split into items exactly, so that the caller re-renders the whole key.
+    """
+    same = 0
+    while same < min(len(old_items), len(items)) and old_items[same] == items[same]:
+        same += 1
+    tail = 0
+    while tail < min(len(old_items), len(items)) - same and old_items[-1 - tail] == items[-1 - tail]:
+        tail += 1
+    if same + tail == 0 or old[0].rstrip("\r\n").split(":", 1)[1].split("#", 1)[0].strip():
+        return None  # nothing to keep, or a flow list on the key line
+    matches = ((i, _ITEM.match(line.rstrip("\r\n"))) for i, line in enumerate(old) if i)
+    dashes = [(i, m.group("indent")) for i, m in matches if m]
+    if not dashes:
+        return None
+    indent = dashes[0][1]  # the items' own dashes; deeper ones belong to nested lists
+    starts = [i for i, dash_indent in dashes if dash_indent == indent] + [len(old)]
+    if len(starts) != len(old_items) + 1:
+        return None
+    first, last = starts[same], starts[len(old_items) - tail]
+    result = old[:first] + _block_lines(items[same:len(items) - tail], indent, newline) + old[last:]
+    try:
+        if load_yaml("".join(result)) != {key: items}:
+            return None
+    except yaml.YAMLError:
+        return None
+    return result
+
+
+def _block_lines(items: list[Any], indent: str, newline: str) -> list[str]:
+    """Render list items in block style, each line starting with `indent`."""
+    if not items:
+        return []
+    dumped = yaml.safe_dump(items, default_flow_style=False, sort_keys=False, allow_unicode=True, width=10**9)
+    return [f"{indent}{line}{newline}" for line in dumped.splitlines()]
+
+
 def _is_scalar(value: Any) -> bool:
     return value is None or isinstance(value, (str, int, float, bool))
 
@@ -160,6 +206,8 @@ def render_key(key: str, value: Any, newline: str, indent: str) -> list[str]:
         return [f"{key}: []{newline}"]
     if isinstance(value, list) and all(_is_scalar(v) for v in value):
         return [f"{key}:{newline}"] + [f"{indent}- {scalar(v)}{newline}" for v in value]
+    if isinstance(value, list):
+        return [f"{key}:{newline}"] + _block_lines(value, indent, newline)
     dumped = yaml.safe_dump(value, default_flow_style=False, sort_keys=False, allow_unicode=True, width=10**9)
     return [f"{key}:{newline}"] + [f"  {line}{newline}" for line in dumped.splitlines()]
 

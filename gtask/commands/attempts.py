@@ -4,14 +4,82 @@ from __future__ import annotations
 
 import click
 
+from .. import render
+from ..attempts import OUTCOMES, REASONS
+from .common import json_option, load_workspace, open_store, workspace_options
+from .protocol import agent_option
+
 
 @click.group()
 def attempt() -> None:
     """Record the start and the end of a try at a task (one protocol commit each)."""
 
 
-@click.command()
+def _session(ctx: click.Context, agent: str | None):
+    from ..protocol import Session
+
+    return Session.open(open_store(ctx), agent)
+
+
+def _report(result, verb: str, as_json: bool) -> None:
+    if as_json:
+        render.emit_json(result.to_json())
+    else:
+        render.attempt_result(result, verb)
+
+
+@attempt.command("start")
+@click.argument("task_id", metavar="ID")
+@agent_option
+@json_option
 @click.pass_context
-def stats(ctx: click.Context) -> None:
+def start(ctx: click.Context, task_id: str, agent: str | None, as_json: bool) -> None:
+    """Open an attempt at a task, with a commit."""
+    from ..attempts import start as start_attempt
+
+    _report(start_attempt(_session(ctx, agent), task_id), "started an attempt at", as_json)
+
+
+@attempt.command("end")
+@click.argument("task_id", metavar="ID")
+@click.option("--outcome", required=True, type=click.Choice(OUTCOMES), help="How the attempt ended.")
+@click.option("--reason", type=click.Choice(REASONS), help="Why it failed or was abandoned.")
+@click.option("--tokens", type=click.IntRange(min=0), help="Tokens the attempt used.")
+@click.option("--cost", type=click.FloatRange(min=0), metavar="USD", help="What the attempt cost, in US dollars.")
+@click.option("--note", help="A note kept in the attempt and in the commit message.")
+@agent_option
+@json_option
+@click.pass_context
+def end(ctx: click.Context, task_id: str, outcome: str, reason: str | None, tokens: int | None,
+        cost: float | None, note: str | None, agent: str | None, as_json: bool) -> None:
+    """End your open attempt at a task with its outcome, with a commit."""
+    from ..attempts import check_end, end as end_attempt
+
+    check_end(outcome, reason, tokens, cost)  # a bad command line is refused before any git work
+    result = end_attempt(_session(ctx, agent), task_id, outcome, reason, tokens, cost, note)
+    _report(result, "ended the attempt at", as_json)
+
+
+@click.command()
+@click.option("--label", help="Only tasks with this label.")
+@click.option("--agent", help="Only attempts by this agent.")
+@workspace_options
+@json_option
+@click.pass_context
+def stats(ctx: click.Context, label: str | None, agent: str | None, workspace_file: str | None,
+          repos: tuple[str, ...], worktree: bool, as_json: bool) -> None:
     """Attempts, success rate, failures by reason, tokens and cost."""
-    raise click.UsageError("not built yet")
+    from .. import stats as aggregate
+
+    if repos or workspace_file:
+        workspace = load_workspace(ctx, repos, workspace_file, worktree, as_json)
+        tasks, problems = workspace.tasks, workspace.repo_errors() + workspace.problems
+    else:
+        loaded = open_store(ctx).load()
+        tasks, problems = list(loaded.tasks.values()), loaded.problems
+    render.problems([p for p in problems if p.is_error], as_json)
+    report = aggregate.build(tasks, label=label, agent=agent)
+    if as_json:
+        render.emit_json(report.to_json())
+        return
+    render.stats_report(report)

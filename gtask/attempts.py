@@ -1,0 +1,122 @@
+"""Attempts: one try at a task by one agent, started and ended with a protocol commit each.
+
+An attempt is one mapping in the task's `attempts` list, in this key order:
+`agent`, `start`, `end`, `duration` (seconds), `outcome`, `reason`, `tokens`,
+`cost` (USD), `commit` (HEAD when the attempt ended: the work it produced),
+`note`. `start` appends a mapping with `agent` and `start`; `end` fills in the
+latest open one of the same agent.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from .errors import Conflict, InvalidTask, UsageError
+from .model import Task, format_time, now_utc, parse_time
+
+if TYPE_CHECKING:  # schema reads OUTCOMES; reading a task must not load git code
+    from .protocol import Session
+
+OUTCOMES = ("success", "failed", "abandoned")
+REASONS = ("test_fail", "tool_error", "context_limit", "rate_limit", "permission_error", "other")
+ATTEMPT_KEYS = ("agent", "start", "end", "duration", "outcome", "reason", "tokens", "cost", "commit", "note")
+
+
+@dataclass
+class AttemptResult:
+    """What `attempt start` or `attempt end` did."""
+
+    task: Task
+    attempt: dict[str, Any]
+    commit: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"task": self.task.to_json(), "attempt": dict(self.attempt), "commit": self.commit}
+
+
+def is_open(attempt: Any) -> bool:
+    """Tell whether an attempt has started and not ended."""
+    return isinstance(attempt, dict) and attempt.get("end") is None and attempt.get("outcome") is None
+
+
+def open_attempt(attempts: list[Any], agent: str) -> int | None:
+    """The index of the agent's latest open attempt, if any."""
+    for index in range(len(attempts) - 1, -1, -1):
+        if is_open(attempts[index]) and attempts[index].get("agent") == agent:
+            return index
+    return None
+
+
+def start(session: Session, task_id: str) -> AttemptResult:
+    """Append an open attempt of the session's agent, in one commit."""
+    store = session.store
+    task_id = store.resolve_id(task_id)
+    session.ensure_clean(task_id)
+    task = store.get(task_id)
+    if task.is_finished:
+        raise Conflict(f"{task_id} is {task.status}: there is nothing left to attempt", path=task.path)
+    if open_attempt(task.attempts, session.agent) is not None:
+        raise Conflict(f"{session.agent} already has an open attempt on {task_id}; end it first with "
+                       f"'gtask attempt end {task_id} --outcome success|failed|abandoned'", path=task.path)
+    entry = {"agent": session.agent, "start": format_time(now_utc())}
+    attempts = [*task.attempts, entry]
+    committed = session.change_and_commit("attempt", task_id,
+                                          lambda: [store.update(task_id, {"attempts": attempts}).id],
+                                          trailers=[("Attempt", "start")])
+    return AttemptResult(store.get(task_id), entry, committed.commit)
+
+
+def end(session: Session, task_id: str, outcome: str, reason: str | None = None, tokens: int | None = None,
+        cost: float | None = None, note: str | None = None) -> AttemptResult:
+    """Fill in the agent's latest open attempt: end time, duration, outcome and costs, in one commit."""
+    check_end(outcome, reason, tokens, cost)
+    store = session.store
+    task_id = store.resolve_id(task_id)
+    session.ensure_clean(task_id)
+    task = store.get(task_id)
+    index = open_attempt(task.attempts, session.agent)
+    if index is None:
+        raise Conflict(f"{session.agent} has no open attempt on {task_id}; "
+                       f"run 'gtask attempt start {task_id}' first", path=task.path)
+    opened = task.attempts[index]
+    ended = now_utc()
+    try:
+        duration = max(0, int((ended - parse_time(str(opened.get("start")))).total_seconds()))
+    except ValueError:
+        raise InvalidTask(f"the open attempt's start {opened.get('start')!r} is not an ISO 8601 time "
+                          "with a UTC offset; fix it by hand", path=task.path, line=task.line_of("attempts")) from None
+    entry: dict[str, Any] = {"agent": session.agent, "start": opened.get("start"), "end": format_time(ended),
+                             "duration": duration, "outcome": outcome}
+    if reason is not None:
+        entry["reason"] = reason
+    if tokens is not None:
+        entry["tokens"] = tokens
+    if cost is not None:
+        entry["cost"] = float(cost)
+    entry["commit"] = session.git.head_commit()
+    if note and note.strip():
+        entry["note"] = note.strip()
+    entry.update({k: v for k, v in opened.items() if k not in ATTEMPT_KEYS})  # hand-added keys stay
+    attempts = [*task.attempts[:index], entry, *task.attempts[index + 1:]]
+    trailers = [("Attempt", "end"), ("Outcome", outcome)] + ([("Reason", reason)] if reason else [])
+    committed = session.change_and_commit("attempt", task_id,
+                                          lambda: [store.update(task_id, {"attempts": attempts}).id],
+                                          note=note, trailers=trailers)
+    return AttemptResult(store.get(task_id), entry, committed.commit)
+
+
+def check_end(outcome: str, reason: str | None, tokens: int | None, cost: float | None) -> None:
+    """Refuse an impossible end before anything is read or written."""
+    if outcome not in OUTCOMES:
+        raise UsageError(f"unknown outcome {outcome!r}: use one of {', '.join(OUTCOMES)}")
+    if reason is not None and reason not in REASONS:
+        raise UsageError(f"unknown reason {reason!r}: use one of {', '.join(REASONS)}")
+    if reason is not None and outcome == "success":
+        raise UsageError("--reason goes with a failed or abandoned attempt, not a success")
+    if tokens is not None and (isinstance(tokens, bool) or not isinstance(tokens, int) or tokens < 0):
+        raise UsageError(f"tokens must be a whole number of at least 0, not {tokens!r}")
+    if cost is not None and (isinstance(cost, bool) or not isinstance(cost, (int, float))
+                             or not math.isfinite(cost) or cost < 0):
+        raise UsageError(f"cost must be a number of US dollars of at least 0, not {cost!r}")
