@@ -71,7 +71,7 @@ LAYOUTS = {
         "---\ntitle: Block scalar\nstatus: todo\ntrigger: |\n  first line\n  ---\n  - not a list item\n"
         "  key: not a key\n\nlabels:\n  - a # first\n  - b\n---\n## What\n\nbody ---\n"
     ),
-    "quoted-key-names": "---\n\"title\": Quoted keys\n'status': todo\n\"lane\": triage # why\n---\nBody.\n",
+    "quoted-key-names": "---\n\"title\": Quoted keys\n'status': todo\n\"lane\": autonomous # why\n---\nBody.\n",
     "list-at-column-zero": "---\ntitle: Column zero\nstatus: todo\nsteps:\n- one\n- two  # comment\n---\nBody.\n",
     "comment-after-status-and-items": (
         "---\ntitle: Comments\nstatus: todo   # triage later\nrisks:\n  - r1 # c1\n  # a comment line\n"
@@ -126,12 +126,12 @@ def test_claim_then_release_is_exact_on_unusual_layouts(cli: Cli, repo: Path, la
 
 
 def test_status_whose_value_continues_on_the_next_line(cli: Cli, repo: Path) -> None:
-    path = write_task(repo, "t", "---\ntitle: T\nstatus:\n  todo # a comment\nlane: triage\n---\nBody\n")
+    path = write_task(repo, "t", "---\ntitle: T\nstatus:\n  todo # a comment\nlane: autonomous\n---\nBody\n")
     commit_all(repo)
     assert cli("claim", "t", "--agent", "ann").exit_code == 0
     lines = path.read_text().splitlines()
     assert lines[:3] == ["---", "title: T", "status: in_progress"]
-    assert "lane: triage" in lines and lines[-1] == "Body"
+    assert "lane: autonomous" in lines and lines[-1] == "Body"
     assert json.loads(cli("show", "t", "--json").stdout)["status"] == "in_progress"
 
 
