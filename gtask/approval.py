@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .errors import Conflict, UsageError
 from .model import Task, format_time, now_utc
+from .locking import locked
 from .protocol import Committed, Session
 from .store import Store
 
@@ -23,6 +24,7 @@ def _proposed(session: Session, task_ids: list[str]) -> list[str]:
     return found
 
 
+@locked
 def approve(session: Session, task_ids: list[str], lane: str | None = None) -> Committed:
     """A person moves proposed tasks to `todo` (optionally into a lane), in one commit."""
     session.require_person("approval")
@@ -38,6 +40,7 @@ def approve(session: Session, task_ids: list[str], lane: str | None = None) -> C
     return session.change_and_commit("approve", ids[0], change, touched=ids)
 
 
+@locked
 def reject(session: Session, task_id: str, reason: str) -> Committed:
     """A person cancels a proposed task; the reason goes into the commit."""
     session.require_person("rejection")

@@ -13,6 +13,7 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from .locking import locked
 from .errors import Conflict, InvalidTask, UsageError
 from .model import Task, format_time, now_utc, parse_time
 
@@ -49,6 +50,7 @@ def open_attempt(attempts: list[Any], agent: str) -> int | None:
     return None
 
 
+@locked
 def start(session: Session, task_id: str) -> AttemptResult:
     """Append an open attempt of the session's agent, in one commit."""
     store = session.store
@@ -68,6 +70,7 @@ def start(session: Session, task_id: str) -> AttemptResult:
     return AttemptResult(store.get(task_id), entry, committed.commit)
 
 
+@locked
 def end(session: Session, task_id: str, outcome: str, reason: str | None = None, tokens: int | None = None,
         cost: float | None = None, note: str | None = None) -> AttemptResult:
     """Fill in the agent's latest open attempt: end time, duration, outcome and costs, in one commit."""

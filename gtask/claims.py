@@ -11,6 +11,7 @@ from .config import parse_duration
 from .errors import Conflict, UsageError
 from .graph import TaskGraph
 from .model import CLAIM_KEYS, Task, format_time, now_utc
+from .locking import locked
 from .protocol import Session
 from .remote import Remote
 from .writer import REMOVE
@@ -76,6 +77,7 @@ def _refuse_person_lanes(session: Session, task: Task) -> None:
                        f"{', '.join(allowed) or 'no lane'} (config agent_lanes)")
 
 
+@locked
 def claim(session: Session, task_id: str, lease: str | None = None, force: bool = False,
           push: str | None = None, plan: "Plan | None" = None) -> Outcome:
     """Claim a ready (or stale) task on the current branch; with `push` (a remote, or ""), exactly once.
@@ -119,6 +121,7 @@ def claim(session: Session, task_id: str, lease: str | None = None, force: bool 
     return Outcome(store.get(task_id), committed.commit or git.head_commit(), took_over_from=took_over)
 
 
+@locked
 def renew(session: Session, task_id: str, lease: str | None = None, push: str | None = None) -> Outcome:
     """Extend a live lease held by this agent (a heartbeat for long work)."""
     store = session.store
@@ -148,6 +151,7 @@ def _own_task(session: Session, task_id: str, force: bool, verb: str) -> Task:
     return task
 
 
+@locked
 def release(session: Session, task_id: str, note: str | None = None, force: bool = False,
             push: str | None = None) -> Outcome:
     """Give a claimed task back: status todo, claim keys removed."""
@@ -165,6 +169,7 @@ def release(session: Session, task_id: str, note: str | None = None, force: bool
     return Outcome(store.get(task_id), committed.commit)
 
 
+@locked
 def done(session: Session, task_id: str, note: str | None = None, force: bool = False,
          push: str | None = None) -> Outcome:
     """Complete a task; the commit carries `Closes: <id>`; report what became ready."""
@@ -184,6 +189,7 @@ def done(session: Session, task_id: str, note: str | None = None, force: bool = 
     return Outcome(store.get(task_id), committed.commit, now_ready=now_ready)
 
 
+@locked
 def handoff(session: Session, task_id: str, needs_title: str | None = None, needs_id: str | None = None,
             note: str | None = None, push: str | None = None) -> Outcome:
     """File (or link) a prerequisite, add it to depends_on and release the claim, in one commit."""
@@ -231,6 +237,7 @@ def _remote_plan(session: Session, task_id: str, push: str | None, force: bool):
     return remote, remote.plan_claim(task_id, remote.known(task_id), force)
 
 
+@locked
 def claim_next(session: Session, filters=None, push: str | None = None, tries: int = 5,
                lease: str | None = None) -> Outcome | None:
     """Claim the best ready task; on a lost race move to the next candidate, up to `tries` attempts.

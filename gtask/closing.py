@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from .errors import UsageError
 from .gitops import Git
 from .ids import Ref
+from .locking import locked
 
 if TYPE_CHECKING:
     from .protocol import Session
@@ -134,6 +135,7 @@ class ReconcileReport:
         }
 
 
+@locked
 def reconcile(session: "Session", dry_run: bool = False) -> ReconcileReport:
     """On the integration branch: mark tasks with closing evidence done, list done ones without."""
     from .branches import integration_branch

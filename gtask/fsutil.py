@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from .faults import checkpoint
+
 TEMP_SUFFIX = ".gtask-tmp"
 
 
@@ -27,6 +29,7 @@ def _write_temp(path: Path, text: str | bytes) -> str:
 def atomic_write(path: Path, text: str) -> None:
     """Write `text` to `path` so that a crash leaves the old file or the new one, never a mix."""
     temp = _write_temp(path, text)
+    checkpoint("temp-written")
     try:
         try:
             os.chmod(temp, path.stat().st_mode & 0o7777)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import Conflict, GitError
+from .faults import checkpoint
 
 ZERO = "0" * 40
 _LOCK_WAIT_SECONDS = 5.0
@@ -360,9 +361,11 @@ class Git:
                 os.unlink(temp_index)
         parents = ["-p", parent] if parent else []
         commit = self.out("commit-tree", tree, *parents, input=message)
+        checkpoint("commit-made")
         result = self.run("update-ref", "-m", message.splitlines()[0], "HEAD", commit, parent or ZERO, check=False)
         if result.returncode != 0:
             raise Conflict("the branch moved while gtask was committing; nothing was committed, try again")
+        checkpoint("ref-moved")
         try:
             if present:
                 self.run("update-index", "--add", "--", *present)

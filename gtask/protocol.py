@@ -10,7 +10,9 @@ from .errors import Conflict, GtaskError, UsageError
 from .fsutil import atomic_write
 from .gitops import Git
 from .model import Task
-from .store import Store
+from .faults import checkpoint
+from .locking import locked, write_journal
+from .store import Store, journal_path
 
 
 def repo_of(store: Store) -> Git:
@@ -105,17 +107,24 @@ class Session:
 
         If anything fails, the files are restored: no half-done step stays behind.
         """
-        saved = self.snapshot(touched or [task_id])
-        parent = self.git.head_commit()
-        try:
-            changed = change()
-            if self.snapshot(changed) == {t: saved.get(t) for t in changed}:
-                return Committed(None, parent, saved, [])  # nothing changed: no empty commit
-            subject = task_id or changed[0]
-            commit = self.commit(changed, message(action, subject, self.agent, note, trailers, changed))
-        except BaseException:
-            self.restore(saved)
-            raise
+        with self.store.lock():
+            saved = self.snapshot(touched or [task_id])
+            parent = self.git.head_commit()
+            journal = journal_path(self.git.git_dir)
+            write_journal(journal, parent, {self.rel_path(t): raw for t, raw in saved.items()})
+            try:
+                checkpoint("step-journaled")
+                changed = change()
+                checkpoint("step-written")
+                if self.snapshot(changed) == {t: saved.get(t) for t in changed}:
+                    return Committed(None, parent, saved, [])  # nothing changed: no empty commit
+                subject = task_id or changed[0]
+                commit = self.commit(changed, message(action, subject, self.agent, note, trailers, changed))
+            except BaseException:
+                self.restore(saved)
+                raise
+            finally:
+                journal.unlink(missing_ok=True)
         return Committed(commit, parent, saved, changed)
 
     def undo(self, done: "Committed") -> None:
@@ -141,6 +150,7 @@ class Committed:
     changed: list[str]
 
 
+@locked
 def create_task(store: Store, title: str, fields: dict, task_id: str | None = None,
                 commit: bool = False, agent: str | None = None) -> Task:
     """Create a task file, and with `commit` commit it; a failed commit removes the new file.
@@ -159,6 +169,7 @@ def create_task(store: Store, title: str, fields: dict, task_id: str | None = No
     return store.get(task_id)
 
 
+@locked
 def set_task(store: Store, task_id: str, assignments: list[str], commit: bool = False,
              agent: str | None = None) -> Task:
     """Apply `set` edits, and with `commit` commit the file; a failed commit restores it."""

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -13,7 +15,7 @@ from . import schema, taskfile
 from .config import Config, default_project_name, load_config
 from .errors import Conflict, InvalidTask, NotFound, Problem, UsageError
 from .fsutil import atomic_write, create_exclusive
-from .gitfiles import find_top
+from .gitfiles import common_dir, find_git_dir, find_top
 from .ids import Ref, id_problem, new_id
 from .model import KNOWN_KEYS, Task, local_states, now_utc, own_state
 
@@ -31,6 +33,15 @@ class Loaded:
     @property
     def errors(self) -> list[Problem]:
         return [p for p in self.problems if p.is_error]
+
+
+def _locked(method: Callable) -> Callable:
+    """Run a store method that writes under the clone's writer lock (it reads the file again inside)."""
+    @functools.wraps(method)
+    def wrapper(self: "Store", *args: Any, **kwargs: Any) -> Any:
+        with self.lock():
+            return method(self, *args, **kwargs)
+    return wrapper
 
 
 class Store:
@@ -242,10 +253,25 @@ class Store:
 
     # -- writing ---------------------------------------------------------
 
+    @contextmanager
+    def lock(self) -> Iterator[None]:
+        """Hold this clone's writer lock (see locking.py); settle a step that a killed writer left half done."""
+        from .locking import exclusive
+
+        git_dir = find_git_dir(self.tasks_dir)
+        where = common_dir(git_dir) / "gtask" / "lock" if git_dir else self.tasks_dir / ".gtask.lock"
+        with exclusive(where):
+            if git_dir is not None and journal_path(git_dir).exists():
+                from .recovery import recover
+
+                recover(self, journal_path(git_dir))
+            yield
+
     def _require_writable(self) -> None:
         if self.is_plain_folder:
             raise UsageError(f"{self.label(self.tasks_dir)} is a plain folder of task files, open read-only")
 
+    @_locked
     def create(self, title: str, fields: dict[str, Any], task_id: str | None = None,
                taken: Callable[[str], bool] | None = None, body: str = "") -> Task:
         """Write a new task file; derive the ID from the title unless one is given."""
@@ -302,6 +328,7 @@ class Store:
         names = git.tree_names(git.refs().values(), folder)
         return {n[:-3].lower() for n in names if n.endswith(".md")}
 
+    @_locked
     def update(self, task_id: str, changes: dict[str, Any]) -> Task:
         """Apply changes to one task by editing only the lines that must change."""
         self._require_writable()
@@ -324,6 +351,7 @@ class Store:
             atomic_write(self.path_of(after.id), text)
         return after
 
+    @_locked
     def set_fields(self, task_id: str, assignments: list[str]) -> Task:
         """Apply `set` arguments (`KEY=VALUE`, `KEY+=ITEM`, `KEY-=ITEM`, `KEY=`) to one task."""
         from .edits import parse_assignments
@@ -346,6 +374,11 @@ class Store:
         cycle = cycle_through(loaded.tasks, task_id, [existing[d.lower()] for d in local], self.project)
         if cycle:
             raise Conflict(f"this dependency would create a cycle: {' -> '.join(cycle)}")
+
+
+def journal_path(git_dir: Path) -> Path:
+    """Where a protocol step records what it is changing (per worktree: files and index are)."""
+    return git_dir / "gtask" / "journal.json"
 
 
 def render_new(data: dict[str, Any]) -> str:
