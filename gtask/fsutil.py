@@ -10,7 +10,7 @@ from .faults import checkpoint
 TEMP_SUFFIX = ".gtask-tmp"
 
 
-def _write_temp(path: Path, text: str | bytes) -> str:
+def write_temp(path: Path, text: str | bytes) -> str:
     """Write `text` (or bytes), synced to disk, to a new temporary file beside `path`; return its name."""
     import tempfile  # only writers pay for it
 
@@ -28,7 +28,7 @@ def _write_temp(path: Path, text: str | bytes) -> str:
 
 def atomic_write(path: Path, text: str) -> None:
     """Write `text` to `path` so that a crash leaves the old file or the new one, never a mix."""
-    temp = _write_temp(path, text)
+    temp = write_temp(path, text)
     checkpoint("temp-written")
     try:
         try:
@@ -47,7 +47,8 @@ def atomic_write(path: Path, text: str) -> None:
 
 def create_exclusive(path: Path, text: str | bytes) -> None:
     """Create a new file atomically; raise FileExistsError if it already exists."""
-    temp = _write_temp(path, text)
+    temp = write_temp(path, text)
+    checkpoint("temp-written")
     try:
         os.chmod(temp, 0o644)
         os.link(temp, path)  # fails if `path` exists: no overwrite, no half-written file

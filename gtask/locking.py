@@ -35,14 +35,17 @@ _held: dict[str, tuple[int, int]] = {}  # lock path -> (fd, depth)
 
 
 @contextmanager
-def exclusive(lock_path: Path) -> Iterator[None]:
-    """Hold the lock at `lock_path`, waiting up to GTASK_LOCK_WAIT seconds for another gtask process."""
+def exclusive(lock_path: Path) -> Iterator[bool]:
+    """Hold the lock at `lock_path`, waiting up to GTASK_LOCK_WAIT seconds for another gtask process.
+
+    Yields True when this call took the lock, False when this process already held it.
+    """
     key = str(lock_path)
     if key in _held:
         fd, depth = _held[key]
         _held[key] = (fd, depth + 1)
         try:
-            yield
+            yield False
         finally:
             fd, depth = _held[key]
             _held[key] = (fd, depth - 1)
@@ -53,7 +56,7 @@ def exclusive(lock_path: Path) -> Iterator[None]:
         _acquire(fd, lock_path)
         _held[key] = (fd, 1)
         try:
-            yield
+            yield True
         finally:
             del _held[key]
     finally:
@@ -91,12 +94,12 @@ def locked(step: Callable) -> Callable:
 
 def write_journal(path: Path, parent: str | None, files: dict[str, bytes | None]) -> None:
     """Record what a step is about to change: the branch's commit and each file's old bytes (None: absent)."""
-    from .fsutil import atomic_write
+    from .fsutil import write_temp
 
     data = {"parent": parent,
             "files": {rel: None if raw is None else base64.b64encode(raw).decode() for rel, raw in files.items()}}
     path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write(path, json.dumps(data))
+    os.replace(write_temp(path, json.dumps(data)), path)  # whole or absent, like a task file
 
 
 def read_journal(path: Path) -> tuple[str | None, dict[str, bytes | None]] | None:

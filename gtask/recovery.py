@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from .errors import GtaskError
-from .fsutil import TEMP_SUFFIX, atomic_write
+from .fsutil import atomic_write
 from .gitops import Git
 from .locking import read_journal
 from .store import Store
@@ -36,7 +36,6 @@ def recover(store: Store, journal: Path) -> None:
         raise GtaskError(f"an interrupted gtask step left {', '.join(paths)} unlike both its start and HEAD; "
                          f"inspect them with 'git status' and 'git diff', then delete {journal}")
     _reset_index(git, head, paths)
-    _remove_temp_files(store)
     journal.unlink(missing_ok=True)
     print(f"gtask: a gtask process was killed mid-step; {what} ({', '.join(paths)})", file=sys.stderr)
 
@@ -61,9 +60,3 @@ def _reset_index(git: Git, head: str | None, paths: list[str]) -> None:
         git.run("reset", "-q", head, "--", *paths, check=False)
     else:
         git.run("rm", "-q", "--cached", "--ignore-unmatch", "--", *paths, check=False)
-
-
-def _remove_temp_files(store: Store) -> None:
-    """Temporary files of a write that never reached its rename (no other writer runs: we hold the lock)."""
-    for temp in store.tasks_dir.glob(f".*{TEMP_SUFFIX}"):
-        temp.unlink(missing_ok=True)

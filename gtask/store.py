@@ -260,11 +260,13 @@ class Store:
 
         git_dir = find_git_dir(self.tasks_dir)
         where = common_dir(git_dir) / "gtask" / "lock" if git_dir else self.tasks_dir / ".gtask.lock"
-        with exclusive(where):
-            if git_dir is not None and journal_path(git_dir).exists():
+        with exclusive(where) as first:
+            if first and git_dir is not None and journal_path(git_dir).exists():
                 from .recovery import recover
 
                 recover(self, journal_path(git_dir))
+            if first:
+                _remove_temp_files(self.tasks_dir)
             yield
 
     def _require_writable(self) -> None:
@@ -374,6 +376,19 @@ class Store:
         cycle = cycle_through(loaded.tasks, task_id, [existing[d.lower()] for d in local], self.project)
         if cycle:
             raise Conflict(f"this dependency would create a cycle: {' -> '.join(cycle)}")
+
+
+def _remove_temp_files(folder: Path) -> None:
+    """Temporary files of a write that was killed before its rename (no other writer runs: we hold the lock)."""
+    from .fsutil import TEMP_SUFFIX
+
+    try:
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.name.startswith(".") and entry.name.endswith(TEMP_SUFFIX):
+                    os.unlink(entry.path)
+    except FileNotFoundError:
+        pass
 
 
 def journal_path(git_dir: Path) -> Path:
