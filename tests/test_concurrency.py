@@ -61,3 +61,25 @@ def test_eight_processes_claim_attempt_release_and_complete_in_one_work_tree(rep
     attempts = sum(len(task["attempts"]) for task in listed.values())
     assert attempts == succeeded["attempt"] // 2  # each attempt is one start and one end
     assert all(not task["claimed_by"] for task in listed.values())
+
+
+def test_worktrees_of_one_clone_share_the_writer_lock(repo: Path, tmp_path: Path) -> None:
+    import fcntl
+    import os
+
+    write_task(repo, "t0", task_text("Task 0"))
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "tasks")
+    other = tmp_path / "other-tree"
+    git(repo, "worktree", "add", "-q", "-b", "other", str(other))
+    lock = repo / ".git" / "gtask" / "lock"
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # as if a gtask process in the main work tree were writing
+        blocked = run_process(other, "claim", "t0", "--agent", "bot", env={"GTASK_LOCK_WAIT": "0.5"})
+        assert blocked.returncode == 1 and "another gtask process" in blocked.stderr
+        assert git(other, "status", "--porcelain") == "" and "in_progress" not in (other / ".tasks/t0.md").read_text()
+    finally:
+        os.close(fd)
+    assert run_process(other, "claim", "t0", "--agent", "bot").returncode == 0
