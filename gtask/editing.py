@@ -51,11 +51,12 @@ def edit_task(store: Store, task_id: str, run_editor: Callable[[Path], None],
                     f"and {label} is unchanged ({problems[0]})",
                     path=label,
                 )
-        if path.read_bytes() != original:
-            aside = _keep_aside(path, text)
-            raise Conflict(f"{label} changed while you were editing; your text is kept in {store.label(aside)}",
-                           path=label)
-        atomic_write(path, text.decode("utf-8"))
+        with store.lock():  # compare and write with no other gtask writer in between
+            if path.read_bytes() != original:
+                aside = _keep_aside(path, text)
+                raise Conflict(f"{label} changed while you were editing; your text is kept in {store.label(aside)}",
+                               path=label)
+            atomic_write(path, text.decode("utf-8"))
         return EditOutcome(changed=True)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
