@@ -258,6 +258,7 @@ class Store:
         """Hold this clone's writer lock (see locking.py); settle a step that a killed writer left half done."""
         from .locking import exclusive
 
+        self._require_writable()
         git_dir = find_git_dir(self.tasks_dir)
         where = common_dir(git_dir) / "gtask" / "lock" if git_dir else self.tasks_dir / ".gtask.lock"
         with exclusive(where) as first:
