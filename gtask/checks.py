@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
-from .errors import Problem
+from .errors import GtaskError, Problem
 from .graph import Node, TaskGraph
 from .ids import Ref
 from .model import Task, now_utc
@@ -17,6 +18,46 @@ def check_store(store: Store) -> list[Problem]:
     graph = TaskGraph(loaded.tasks.values())
     files = {store.project: {i.lower() for i in store.ids()}}
     return list(loaded.problems) + graph_problems(graph, files, {store.project: set(store.config.lanes)}, store.project)
+
+
+def check_files(paths: list[Path]) -> tuple[list[Problem], int]:
+    """Only these files (for pre-commit): each parses and validates, its local dependencies exist, its lane is
+    configured. Cycles need the whole graph: `check` without --files finds them. Returns problems and files checked."""
+    found: list[Problem] = []
+    stores: dict[Path, Store] = {}
+    checked = 0
+    for path in paths:
+        if not path.exists():
+            continue  # deleted in this change: nothing to validate
+        try:
+            folder = path.resolve().parent
+            store = stores.get(folder) or stores.setdefault(folder, Store.open(folder))
+            if path.name == "config.yaml":
+                store.config
+            elif path.suffix != ".md" or path.name.startswith("."):
+                found.append(Problem("error", "not a task file (expected .tasks/<id>.md or config.yaml)", str(path)))
+                continue
+            else:
+                found += _file_problems(store, path.stem)
+        except GtaskError as exc:
+            found.append(Problem("error", exc.message, exc.path or str(path), exc.line))
+        checked += 1
+    return found, checked
+
+
+def _file_problems(store: Store, task_id: str) -> list[Problem]:
+    task, problems = store.check_file(task_id)
+    if task is None:
+        return problems
+    for text in task.depends_on:
+        ref = Ref.parse(text)
+        if ref.is_local(store.project) and not store.same_id(ref.id):
+            problems.append(Problem("error", f"depends on {text!r}, which does not exist", task.path,
+                                    task.line_of("depends_on")))
+    if task.lane and task.lane not in store.config.lanes:
+        problems.append(Problem("error", f"lane {task.lane!r} is not one of the configured lanes: "
+                                f"{', '.join(store.config.lanes)}", task.path, task.line_of("lane")))
+    return problems
 
 
 def check_workspace(workspace) -> list[Problem]:

@@ -183,6 +183,10 @@ class Store:
         path = self.path_of(self.checked_id(task_id))
         return taskfile.read(path, self.label(path))
 
+    def check_file(self, task_id: str) -> tuple[Task | None, list[Problem]]:
+        """Read one task file and return the task (None when it is invalid) with every problem found."""
+        return self._build(self.read_file(task_id))
+
     def get(self, task_id: str) -> Task:
         """Return one valid task; raise NotFound or InvalidTask (with file and line)."""
         tf = self.read_file(task_id)

@@ -6,7 +6,7 @@ import click
 
 from .. import render
 from ..attempts import OUTCOMES, REASONS
-from .common import json_option, load_workspace, open_store, workspace_options
+from .common import complete_ids, json_option, load_workspace, open_store, workspace_options
 from .protocol import agent_option
 
 
@@ -29,7 +29,7 @@ def _report(result, verb: str, as_json: bool) -> None:
 
 
 @attempt.command("start")
-@click.argument("task_id", metavar="ID")
+@click.argument("task_id", metavar="ID", shell_complete=complete_ids)
 @agent_option
 @json_option
 @click.pass_context
@@ -41,7 +41,7 @@ def start(ctx: click.Context, task_id: str, agent: str | None, as_json: bool) ->
 
 
 @attempt.command("end")
-@click.argument("task_id", metavar="ID")
+@click.argument("task_id", metavar="ID", shell_complete=complete_ids)
 @click.option("--outcome", required=True, type=click.Choice(OUTCOMES), help="How the attempt ended.")
 @click.option("--reason", type=click.Choice(REASONS), help="Why it failed or was abandoned.")
 @click.option("--tokens", type=click.IntRange(min=0), help="Tokens the attempt used.")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from .. import render
@@ -9,15 +11,23 @@ from .common import json_option, load_workspace, open_store, workspace_options
 
 
 @click.command()
+@click.option("--files", "only_files", is_flag=True,
+              help="Check only the task files named (for pre-commit): fast, without the whole graph.")
+@click.argument("files", nargs=-1, type=click.Path(dir_okay=False), metavar="[FILE]...")
 @workspace_options
 @json_option
 @click.pass_context
-def check(ctx: click.Context, workspace_file: str | None, repos: tuple[str, ...], worktree: bool,
-          as_json: bool) -> int:
+def check(ctx: click.Context, only_files: bool, files: tuple[str, ...], workspace_file: str | None,
+          repos: tuple[str, ...], worktree: bool, as_json: bool) -> int:
     """Validate every task file and the dependency graph; exit 1 on any error."""
-    from ..checks import check_store, check_workspace
+    from ..checks import check_files, check_store, check_workspace
 
-    if repos or workspace_file:
+    if files and not only_files:
+        raise click.UsageError("name files only with --files")
+    if only_files:
+        base = Path(ctx.find_root().params.get("directory") or ".")
+        found, count = check_files([base / name for name in files])
+    elif repos or workspace_file:
         workspace = load_workspace(ctx, repos, workspace_file, worktree, as_json)
         found = check_workspace(workspace)
         count = sum(len(r.tasks) for r in workspace.repos)

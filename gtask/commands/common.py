@@ -21,6 +21,15 @@ def open_store(ctx: click.Context) -> Store:
     return Store.open(params.get("directory") or ".", use_cache=not params.get("no_cache"))
 
 
+def complete_ids(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
+    """Shell completion of task IDs: the file names of this store's task folder (nothing is parsed)."""
+    try:
+        ids = open_store(ctx).ids()
+    except Exception:  # completion must never print a traceback into the user's shell
+        return []
+    return [task_id for task_id in ids if task_id.lower().startswith(incomplete.lower())]
+
+
 def workspace_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """Add --workspace FILE, --repo PATH (repeatable) and --worktree: work on many repositories."""
     for option in (

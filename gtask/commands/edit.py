@@ -9,11 +9,11 @@ import click
 
 from .. import render
 from ..errors import Problem
-from .common import open_store
+from .common import complete_ids, open_store
 
 
 @click.command()
-@click.argument("task_id", metavar="ID")
+@click.argument("task_id", metavar="ID", shell_complete=complete_ids)
 @click.pass_context
 def edit(ctx: click.Context, task_id: str) -> None:
     """Open a task in $EDITOR; an invalid result is reopened or kept aside, never lost."""

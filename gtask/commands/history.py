@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from .. import render
-from .common import json_option, open_store
+from .common import complete_ids, json_option, open_store
 from .protocol import agent_option
 
 
@@ -35,7 +35,7 @@ def status(ctx: click.Context, as_json: bool) -> None:
 
 
 @click.command()
-@click.argument("task_id", metavar="ID")
+@click.argument("task_id", metavar="ID", shell_complete=complete_ids)
 @json_option
 @click.pass_context
 def log(ctx: click.Context, task_id: str, as_json: bool) -> None:

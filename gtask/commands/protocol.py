@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from .. import render
-from .common import json_option, open_store
+from .common import complete_ids, json_option, open_store
 
 
 def agent_option(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -42,7 +42,7 @@ def _report(outcome, verb: str, as_json: bool) -> None:
 
 
 @click.command()
-@click.argument("task_id", metavar="ID")
+@click.argument("task_id", metavar="ID", shell_complete=complete_ids)
 @agent_option
 @click.option("--lease", metavar="DURATION", help="How long the claim lasts, like 2h or 90m (default: config lease).")
 @click.option("--force", is_flag=True, help="Claim a task that is not ready.")
@@ -60,7 +60,7 @@ def claim(ctx: click.Context, task_id: str, agent: str | None, lease: str | None
 
 
 @click.command()
-@click.argument("task_id", metavar="ID")
+@click.argument("task_id", metavar="ID", shell_complete=complete_ids)
 @agent_option
 @click.option("--lease", metavar="DURATION", help="The new lease from now, like 2h (default: config lease).")
 @push_option
@@ -76,7 +76,7 @@ def renew(ctx: click.Context, task_id: str, agent: str | None, lease: str | None
 
 
 @click.command()
-@click.argument("task_id", metavar="ID")
+@click.argument("task_id", metavar="ID", shell_complete=complete_ids)
 @agent_option
 @click.option("--note", help="Why; goes into the commit message.")
 @click.option("--force", is_flag=True, help="Release a task that someone else holds.")
@@ -94,7 +94,7 @@ def release(ctx: click.Context, task_id: str, agent: str | None, note: str | Non
 
 
 @click.command()
-@click.argument("task_id", metavar="ID")
+@click.argument("task_id", metavar="ID", shell_complete=complete_ids)
 @agent_option
 @click.option("--note", help="What was done; goes into the commit message.")
 @click.option("--force", is_flag=True, help="Complete a task that someone else holds.")
@@ -128,7 +128,7 @@ def sync(ctx: click.Context, remote: str | None, agent: str | None, as_json: boo
 
 
 @click.command()
-@click.argument("task_id", metavar="ID")
+@click.argument("task_id", metavar="ID", shell_complete=complete_ids)
 @click.option("--needs", "needs_title", metavar="TITLE", help="File a new prerequisite task with this title.")
 @click.option("--needs-id", metavar="ID", help="Link an existing task as the prerequisite.")
 @agent_option

@@ -5,11 +5,11 @@ from __future__ import annotations
 import click
 
 from .. import render
-from .common import open_store
+from .common import complete_ids, open_store
 
 
 @click.command("set")
-@click.argument("task_id", metavar="ID")
+@click.argument("task_id", metavar="ID", shell_complete=complete_ids)
 @click.argument("assignments", nargs=-1, required=True, metavar="KEY=VALUE...")
 @click.option("--commit", is_flag=True, help="Commit the changed file (only that file) on the current branch.")
 @click.pass_context

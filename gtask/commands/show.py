@@ -7,11 +7,11 @@ import click
 from .. import render
 from ..errors import InvalidTask, NotFound
 from ..ids import Ref
-from .common import json_option, open_store
+from .common import complete_ids, json_option, open_store
 
 
 @click.command()
-@click.argument("task_id", metavar="ID")
+@click.argument("task_id", metavar="ID", shell_complete=complete_ids)
 @json_option
 @click.pass_context
 def show(ctx: click.Context, task_id: str, as_json: bool) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from .. import render
-from .common import json_option, open_store
+from .common import complete_ids, json_option, open_store
 from .protocol import agent_option
 
 
@@ -16,7 +16,7 @@ def _session(ctx: click.Context, agent: str | None):
 
 
 @click.command()
-@click.argument("task_ids", metavar="ID...", nargs=-1, required=True)
+@click.argument("task_ids", metavar="ID...", nargs=-1, required=True, shell_complete=complete_ids)
 @click.option("--lane", help="Put the approved tasks in this lane (one of the configured lanes).")
 @agent_option
 @json_option
@@ -38,7 +38,7 @@ def approve(ctx: click.Context, task_ids: tuple[str, ...], lane: str | None, age
 
 
 @click.command()
-@click.argument("task_id", metavar="ID")
+@click.argument("task_id", metavar="ID", shell_complete=complete_ids)
 @click.option("--reason", required=True, help="Why the task is not wanted (goes into the commit).")
 @agent_option
 @json_option
