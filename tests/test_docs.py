@@ -14,11 +14,13 @@ DOCS = (Path(__file__).resolve().parent.parent / "docs" / "commands.md").read_te
 @pytest.mark.parametrize("name", sorted(cli.commands))
 def test_command_has_help_and_docs(name: str) -> None:
     command = cli.commands[name]
-    assert command.help and command.help.strip(), f"{name} has no help text"
     assert f"\n## {name}\n" in DOCS, f"{name} is missing from docs/commands.md"
-    for param in command.params:
-        if param.param_type_name == "option":
-            assert param.help, f"{name} {param.opts} has no help text"
+    for path, part in [(name, command)] + [(f"{name} {sub}", c) for sub, c in getattr(command, "commands", {}).items()]:
+        assert part.help and part.help.strip(), f"{path} has no help text"
+        assert path == name or f"gtask {path}" in DOCS, f"gtask {path} is missing from docs/commands.md"
+        for param in part.params:
+            if param.param_type_name == "option":
+                assert param.help, f"{path} {param.opts} has no help text"
 
 
 def test_the_readme_library_example_runs(repo: Path, monkeypatch) -> None:
