@@ -8,8 +8,8 @@ import sys
 import click
 
 from . import render
-from .commands import (attempts, batch, check, completion, edit, graphcmd, history, init, listing, mergecmd, new,
-                       plan, protocol, setcmd, show, view, workflow)
+from .commands import (attempts, batch, check, completion, edit, graphcmd, history, init, listing, mcpcmd,
+                       mergecmd, new, plan, protocol, setcmd, show, view, workflow)
 from .errors import GtaskError, UsageError
 
 
@@ -30,7 +30,7 @@ for command in (
     history.status, history.log, history.reconcile, view.view,
     batch.import_plan, attempts.attempt, attempts.stats,
     workflow.approve, workflow.reject, workflow.triage, workflow.gate, workflow.events, workflow.agents,
-    mergecmd.merge_driver, completion.completion,
+    mergecmd.merge_driver, completion.completion, mcpcmd.mcp,
 ):
     cli.add_command(command)
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from .. import render
+from .. import render, views
 from .common import json_option, open_plan, open_store, workspace_options
 
 
@@ -78,8 +78,7 @@ def next_task(ctx: click.Context, lane: str | None, label: str | None, milestone
         return 0
     task, score = ranked[0]
     if as_json:
-        render.emit_json({**task.to_json("ready"), "score": score.to_json(),
-                          "runners_up": [t.id for t, _ in ranked[1:4]]})
+        render.emit_json(views.next_json(ranked))
         return 0
     shown = task.id if plan.project else f"{task.project}:{task.id}"
     render.out(f"{render.safe(shown)}  P{task.priority}  {render.safe(task.title)}")

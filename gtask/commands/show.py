@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .. import render
-from ..errors import InvalidTask, NotFound
-from ..ids import Ref
+from .. import render, views
 from .common import complete_ids, json_option, open_store
 
 
@@ -16,27 +14,8 @@ from .common import complete_ids, json_option, open_store
 @click.pass_context
 def show(ctx: click.Context, task_id: str, as_json: bool) -> None:
     """Show one task with its derived state, dependencies and dependents."""
-    store = open_store(ctx)
-    task = store.get(task_id)
-    deps = []
-    for text in task.depends_on:
-        ref = Ref.parse(text)
-        entry = {"ref": text, "title": None, "status": None, "state": "external"}
-        if ref.is_local(store.project):
-            try:
-                dep = store.get(ref.id)
-                entry.update(id=dep.id, title=dep.title, status=dep.status, state=store.state_of(dep))
-            except NotFound:
-                entry["state"] = "missing"
-            except InvalidTask:
-                entry["state"] = "invalid"
-        deps.append(entry)
-    dependents = [
-        {"ref": d.id, "id": d.id, "title": d.title, "status": d.status, "state": store.state_of(d)}
-        for d in store.dependents_of(task.id)
-    ]
-    state = store.state_of(task)
+    detail = views.detail(open_store(ctx), task_id)
     if as_json:
-        render.emit_json({**task.to_json(state), "body": task.body, "dependencies": deps, "dependents": dependents})
+        render.emit_json(detail.to_json())
         return
-    render.task_detail(task, state, deps, dependents)
+    render.task_detail(detail.task, detail.state, detail.dependencies, detail.dependents)
