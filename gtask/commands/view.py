@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
+from click.core import ParameterSource
 
 from .. import render
+from ..errors import GtaskError, UsageError
 from .common import load_workspace
 
 
@@ -16,14 +20,21 @@ from .common import load_workspace
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 @click.option("--format", "fmt", type=click.Choice(["text", "mermaid"]), default="text", show_default=True,
               help="Text, or a Mermaid graph with one subgraph per repository.")
+@click.option("--html", "html_file", metavar="FILE", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write a self-contained HTML board (lanes by repository, columns by state, the graph) to FILE.")
 @click.pass_context
 def view(ctx: click.Context, paths: tuple[str, ...], workspace_file: str | None, worktree: bool, as_json: bool,
-         fmt: str) -> None:
+         fmt: str, html_file: Path | None) -> None:
     """Show every repository's tasks in one view: by state, with claims and cross-repository blocks."""
     from .. import graphfmt, overview
 
+    if html_file is not None and (as_json or ctx.get_parameter_source("fmt") != ParameterSource.DEFAULT):
+        raise UsageError("--html writes a file; it cannot be combined with --json or --format")
     workspace = load_workspace(ctx, paths, workspace_file, worktree, as_json, default_here=True)
     result = overview.build(workspace)
+    if html_file is not None:
+        _write_html(html_file, result)
+        return
     if as_json:
         render.emit_json(overview.to_json(result))
         return
@@ -32,3 +43,15 @@ def view(ctx: click.Context, paths: tuple[str, ...], workspace_file: str | None,
         render.out(graphfmt.mermaid(result.graph, nodes, None, by_project=True).rstrip("\n"))
         return
     render.overview(result)
+
+
+def _write_html(path: Path, result) -> None:
+    from .. import board
+    from ..fsutil import atomic_write
+
+    page = board.render(result)
+    try:
+        atomic_write(path, page)
+    except OSError as exc:
+        raise GtaskError(f"cannot write the board: {exc.strerror or exc}", path=str(path)) from None
+    render.out(str(path))
