@@ -58,22 +58,25 @@ class Repo:
 # -- finding repositories ------------------------------------------------------
 
 
-def workspace_paths(args: Iterable[str], workspace_file: str | None, default_here: bool = False) -> list[Path]:
+def workspace_paths(args: Iterable[str], workspace_file: str | None, default_here: bool = False,
+                    base: Path = Path(".")) -> list[Path]:
     """Repositories named on the command line, found in folders, or listed in a workspace file.
 
-    With nothing named: $GTASK_WORKSPACE, else ./gtask-workspace.yaml, else (with
-    `default_here`) the current folder.
+    Relative paths are taken from `base` (the folder of `-C`, as git does). With
+    nothing named: $GTASK_WORKSPACE, else gtask-workspace.yaml in `base`, else
+    (with `default_here`) `base` itself.
     """
     named = list(args)
     if workspace_file is None and not named:
-        workspace_file = os.environ.get("GTASK_WORKSPACE") or (WORKSPACE_FILE if Path(WORKSPACE_FILE).is_file() else None)
+        workspace_file = os.environ.get("GTASK_WORKSPACE") or \
+            (str(base / WORKSPACE_FILE) if (base / WORKSPACE_FILE).is_file() else None)
         if workspace_file is None and default_here:
             named = ["."]
     paths: list[Path] = []
     if workspace_file:
-        paths += _from_file(Path(workspace_file))
+        paths += _from_file(base / Path(workspace_file).expanduser())
     for arg in named:
-        paths += _expand(Path(arg).expanduser())
+        paths += _expand(base / Path(arg).expanduser())
     if not paths:
         raise UsageError(f"no repositories: name them, or a folder of them, or use --workspace FILE ({WORKSPACE_FILE})")
     unique: dict[Path, None] = {}

@@ -159,3 +159,9 @@ def test_no_progress_output_when_piped(workspace: Path, tmp_path: Path) -> None:
 
     result = run_process(tmp_path, "view", str(workspace), "--json")
     assert result.returncode == 0 and result.stderr == ""
+
+
+def test_relative_repositories_are_taken_from_the_C_folder(workspace: Path, capsys, monkeypatch) -> None:
+    monkeypatch.chdir(workspace.parent.parent)  # anywhere else
+    code, data = cli_json(capsys, "-C", str(workspace), "view", "api", "web", "--json")
+    assert code == 0 and sorted(r["project"] for r in data["repos"]) == ["api", "web"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import click
@@ -49,7 +50,7 @@ def load_workspace(ctx: click.Context, repos: tuple[str, ...], workspace_file: s
     from ..workspace import Progress, load, workspace_paths
 
     params = ctx.find_root().params
-    paths = workspace_paths(repos, workspace_file, default_here)
+    paths = workspace_paths(repos, workspace_file, default_here, Path(params.get("directory") or "."))
     return load(paths, worktree=worktree, use_cache=not params.get("no_cache"), progress=Progress(not quiet))
 
 
