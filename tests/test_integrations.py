@@ -51,18 +51,23 @@ def test_pre_commit_runs_gtask_check_on_the_changed_task_files(repo: Path, tmp_p
     rev = git(hooks, "rev-parse", "HEAD")
     (repo / ".pre-commit-config.yaml").write_text(
         f"repos:\n  - repo: {hooks}\n    rev: {rev}\n    hooks:\n      - id: gtask-check\n")
+    env = {**os.environ, "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home"), "PIP_CACHE_DIR": PIP_CACHE,
+           "PATH": f"{BIN}:{os.environ['PATH']}"}
+    install = subprocess.run([pre_commit, "install"], cwd=repo, capture_output=True, text=True, env=env)
+    assert install.returncode == 0, install.stderr
     write_task(repo, "fine", task_text("Fine"))
     write_task(repo, "wrong", task_text("Wrong", priority="9"))
     git(repo, "add", "-A")
-    env = {**os.environ, "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home"), "PIP_CACHE_DIR": PIP_CACHE}
-    run = subprocess.run([pre_commit, "run", "--files", ".tasks/fine.md", ".tasks/wrong.md"], cwd=repo,
-                         capture_output=True, text=True, env=env, timeout=600)
-    assert run.returncode == 1, run.stdout + run.stderr
-    assert ".tasks/wrong.md:4: error: 'priority' must be a whole number" in run.stdout
-    run = subprocess.run([pre_commit, "run", "--files", ".tasks/fine.md"], cwd=repo, capture_output=True,
-                         text=True, env=env, timeout=600)
-    assert run.returncode == 0, run.stdout + run.stderr
-    assert "gtask check" in run.stdout and "Passed" in run.stdout
+    refused = subprocess.run(["git", "commit", "-q", "-m", "plan"], cwd=repo, capture_output=True, text=True,
+                             env=env, timeout=600)
+    assert refused.returncode != 0, refused.stdout + refused.stderr
+    assert ".tasks/wrong.md:4: error: 'priority' must be a whole number" in refused.stdout + refused.stderr
+    write_task(repo, "wrong", task_text("Wrong", priority="1"))
+    git(repo, "add", "-A")
+    accepted = subprocess.run(["git", "commit", "-q", "-m", "plan"], cwd=repo, capture_output=True, text=True,
+                              env=env, timeout=600)
+    assert accepted.returncode == 0, accepted.stdout + accepted.stderr
+    assert "gtask check" in accepted.stdout + accepted.stderr
 
 
 # -- shell completion -------------------------------------------------------------
