@@ -165,6 +165,7 @@ def _load(text: str, label: str) -> tuple[yaml.Node | None, Any]:
     """Load untrusted YAML: no aliases, no tags; keep the node tree for line numbers."""
     loader = taskfile.TaskLoader(text)
     try:
+        taskfile.check_events(text, aliases=True)  # depth first (libyaml is slow and recursive on it); aliases next
         refused = _refused(text, label)
         if refused:
             raise InvalidPlan(refused, label)

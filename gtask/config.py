@@ -11,7 +11,7 @@ import yaml
 
 from .errors import InvalidTask
 from .ids import PROJECT_PATTERN
-from .taskfile import decode, load_yaml, yaml_error
+from .taskfile import decode, load_yaml, read_text, yaml_error
 
 DEFAULT_LANES = ("triage", "decision", "investigation", "autonomous")
 DEFAULT_AGENT_LANES = ("autonomous",)
@@ -44,13 +44,10 @@ class Config:
 
 def load_config(path: Path, default_project: str, label: str) -> Config:
     """Read config.yaml if it exists; a missing file gives the defaults."""
-    try:
-        raw_bytes = path.read_bytes()
-    except FileNotFoundError:
+    if not path.exists() and not path.is_symlink():
         return Config(project=default_project)
-    except OSError as exc:
-        raise InvalidTask(f"cannot read config: {exc.strerror}", path=label) from exc
-    return parse_config(raw_bytes, default_project, label)
+    text = read_text(path, label)  # a regular file, not a link or a FIFO, at most 1 MiB
+    return parse_config(text.encode("utf-8"), default_project, label)
 
 
 def parse_config(raw_bytes: bytes, default_project: str, label: str) -> Config:
@@ -80,6 +77,8 @@ def _build(data: dict[str, Any], default_project: str, label: str) -> Config:
     if not isinstance(agent_lanes, list) or not all(isinstance(lane, str) and lane in lanes for lane in agent_lanes):
         raise InvalidTask(f"agent_lanes must be a list of configured lanes ({', '.join(lanes)})", path=label)
     branch = data.get("integration_branch")
+    if branch is not None and not _is_branch_name(branch):
+        raise InvalidTask(f"integration_branch {branch!r} is not a branch name", path=label)
     return Config(
         project=project,
         integration_branch=str(branch) if branch else None,
@@ -134,6 +133,15 @@ def _milestones(raw: Any, label: str) -> dict[str, Milestone]:
             raise InvalidTask(f"{where}.after must name milestones of this config", path=label)
         found[name] = Milestone(name, gate, shell, tuple(after))
     return found
+
+
+_BRANCH = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]*(/[A-Za-z0-9_][A-Za-z0-9._-]*)*")
+
+
+def _is_branch_name(name: Any) -> bool:
+    """A plain branch name (git's rules, narrowed): it can name no file outside `refs/heads/`."""
+    return (isinstance(name, str) and len(name) <= 200 and bool(_BRANCH.fullmatch(name))
+            and ".." not in name and not name.endswith((".", ".lock")) and "/." not in name)
 
 
 def default_project_name(folder_name: str) -> str:

@@ -7,6 +7,8 @@ from collections.abc import Callable
 from functools import lru_cache
 from typing import NamedTuple
 
+from .errors import UsageError
+
 ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 PROJECT_PATTERN = ID_PATTERN
 SLUG_MAX = 48
@@ -30,6 +32,13 @@ def id_problem(text: str) -> str | None:
     )
 
 
+class BadReference(UsageError, ValueError):
+    """A reference that is not `id` or `project:id`."""
+
+    # A ValueError for the validators that collect it as a problem; a UsageError (exit 2, one sentence)
+    # wherever a reference from the command line, such as `graph --root ../x`, reaches Ref.parse unchecked.
+
+
 class Ref(NamedTuple):
     """A reference to a task: `id` in this project, or `project:id`."""
 
@@ -38,7 +47,7 @@ class Ref(NamedTuple):
 
     @classmethod
     def parse(cls, text: str) -> "Ref":
-        """Parse `id` or `project:id`; raise ValueError when it is not valid."""
+        """Parse `id` or `project:id`; raise BadReference (a ValueError) when it is not valid."""
         return _parse_ref(text)
 
     @classmethod
@@ -47,10 +56,10 @@ class Ref(NamedTuple):
         if not sep:
             project = None
         elif not PROJECT_PATTERN.fullmatch(project):
-            raise ValueError(f"{text!r} is not a valid reference: bad project name {project!r}")
+            raise BadReference(f"{text!r} is not a valid reference: bad project name {project!r}")
         problem = id_problem(task_id)
         if problem:
-            raise ValueError(f"{text!r} is not a valid reference: {problem}")
+            raise BadReference(f"{text!r} is not a valid reference: {problem}")
         return cls(project, task_id)
 
     def __str__(self) -> str:

@@ -23,8 +23,11 @@ PARALLEL_PARSE_MIN = 1500  # below this, starting worker processes costs more th
 
 def load_all(store: Store) -> Loaded:
     """Read every task file of a store; broken ones become problems and do not stop the others."""
-    cache = ParseCache.for_folder(store.tasks_dir, f"{__version__}:{store.project}", store.use_cache)
     loaded = Loaded()
+    if store.tasks_dir.is_symlink():
+        loaded.problems.append(Problem("error", taskfile.LINKED_FOLDER, store.label(store.tasks_dir)))
+        return loaded
+    cache = ParseCache.for_folder(store.tasks_dir, f"{__version__}:{store.project}", store.use_cache)
     keys: dict[str, tuple] = {}
     names = store.file_names()
     clashing = _case_clashes(names)

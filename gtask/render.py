@@ -13,7 +13,12 @@ import click
 
 from .errors import GtaskError, Problem
 
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+# Never sent raw to a terminal: C0 and C1 controls (ESC starts ANSI/OSC sequences; 0x9b is a one-byte CSI),
+# line separators, bidi overrides and isolates (they reorder what is shown: "Trojan Source"), and
+# lone surrogates (file names that are not UTF-8), which cannot even be encoded for output.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+                      "\ud800-\udfff]")
+_UNSAFE_BUT_ESC = re.compile("[\x7f-\x9f\u2028\u2029\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 _STATE_COLOURS = {
     "ready": "green", "claimed": "cyan", "in_progress": "cyan", "stale": "yellow",
     "waiting": "yellow", "blocked": "red", "done": "bright_black", "canceled": "bright_black",
@@ -45,21 +50,34 @@ def state_cell(state: str, width: int) -> str:
     return state_text(state) + " " * max(0, width - len(state))
 
 
+def _last_guard(text: str) -> str:
+    """Escape the unsafe characters that text which missed safe() may still carry."""
+    # DOT labels made by json.dumps keep DEL and C1 controls. C0 controls stay: colour codes use ESC.
+    if text.isascii() and "\x7f" not in text:
+        return text
+    return _UNSAFE_BUT_ESC.sub(lambda m: repr(m.group())[1:-1], text)
+
+
 def out(text: str = "") -> None:
-    click.echo(text)
+    click.echo(_last_guard(text))
 
 
 def err(text: str) -> None:
-    click.echo(text, err=True)
+    click.echo(_last_guard(text), err=True)
+
+
+def _json_text(value: Any, **options: Any) -> str:
+    """Dump JSON with non-ASCII kept readable and every character unsafe on a terminal escaped."""
+    text = json.dumps(value, ensure_ascii=False, **options)
+    if not text.isascii() or "\x7f" in text:  # JSON escapes C0 controls itself, not DEL, C1, separators, bidi
+        text = _CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    return text
 
 
 def emit_json(value: Any) -> None:
     """Print one JSON document: indented on a terminal, one compact line otherwise (cheaper for agents)."""
     indent = 2 if sys.stdout.isatty() else None
-    text = json.dumps(value, ensure_ascii=False, indent=indent, separators=(", ", ": ") if indent is None else None)
-    if not text.isascii():  # JSON escapes C0 controls itself; C1 controls and line separators need us
-        text = _CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
-    click.echo(text)
+    click.echo(_json_text(value, indent=indent, separators=(", ", ": ") if indent is None else None))
 
 
 def table(headers: Sequence[str], rows: Iterable[Sequence[Any]], state_column: int | None = None) -> None:
@@ -99,7 +117,7 @@ def problems(found: Sequence[Problem], as_json: bool, stream_err: bool = True) -
 def flush_problems() -> None:
     """With --json, after success: one JSON line per skipped file on standard error."""
     for problem in _pending:
-        click.echo(json.dumps({"problem": problem.to_json()}, ensure_ascii=False), err=True)
+        click.echo(_json_text({"problem": problem.to_json()}), err=True)
     _pending.clear()
 
 
@@ -110,7 +128,7 @@ def error(exc: GtaskError, as_json: bool) -> None:
         if _pending:
             body["error"]["problems"] = [p.to_json() for p in _pending]
             _pending.clear()
-        click.echo(json.dumps(body, ensure_ascii=False), err=True)
+        click.echo(_json_text(body), err=True)
     else:
         click.echo(f"gtask: error: {safe(str(exc))}", err=True)
 

@@ -117,7 +117,8 @@ def _priority(check: _Checker, value: Any) -> int:
 
 
 def _depends_on(check: _Checker, value: Any, task_id: str) -> list[str]:
-    refs = []
+    refs: list[str] = []
+    seen: set[str] = set()  # a set, not a scan of `refs`: 100,000 dependencies must not take minutes
     for text in check.string_list("depends_on", value):
         try:
             ref = Ref.parse(text)
@@ -127,9 +128,10 @@ def _depends_on(check: _Checker, value: Any, task_id: str) -> list[str]:
         if ref.project is None and ref.id.lower() == task_id.lower():
             check.error("depends_on", f"task {task_id!r} depends on itself")
             continue
-        if str(ref).lower() in (r.lower() for r in refs):
+        if str(ref).lower() in seen:
             check.warning("depends_on", f"dependency {text!r} is listed twice (IDs ignore case)")
             continue
+        seen.add(str(ref).lower())
         refs.append(str(ref))
     return refs
 

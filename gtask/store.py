@@ -275,6 +275,8 @@ class Store:
             yield
 
     def _require_writable(self) -> None:
+        if os.path.islink(self.tasks_dir):
+            raise InvalidTask(taskfile.LINKED_FOLDER, path=self.label(self.tasks_dir))
         if self.is_plain_folder:
             raise UsageError(f"{self.label(self.tasks_dir)} is a plain folder of task files, open read-only")
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import errno
+import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -13,13 +16,19 @@ from .errors import InvalidTask
 
 MAX_BYTES = 1 << 20
 _LINE = re.compile(r"[^\n]*\n|[^\n]+")
+# The plain key takes everything up to the colon and is stripped afterwards: a lazy `[^:#]*?`
+# followed by `[ \t]*:` backtracks quadratically on a long run of spaces (a hostile line of
+# 1 MiB took minutes).
 _TOP_KEY = re.compile(
-    r"""(?:"(?P<dq>[^"\\]*)"|'(?P<sq>[^']*)'|(?P<plain>[^\s#'"\-?:,\[\]{}&*!|>%@`][^:#]*?))[ \t]*:(?:[ \t]|\r?\n|$)"""
+    r"""(?:"(?P<dq>[^"\\]*)"[ \t]*|'(?P<sq>[^']*)'[ \t]*|(?P<plain>[^\s#'"\-?:,\[\]{}&*!|>%@`][^:#]*)):(?:[ \t]|\r?\n|$)"""
 )
 
 
+MAX_DEPTH = 64  # levels of nested lists and maps; real task files use three
+
+
 class TaskLoader(yaml.CSafeLoader if yaml.__with_libyaml__ else yaml.SafeLoader):  # type: ignore[misc]
-    """Safe YAML that keeps times as the strings they were written as."""
+    """Safe YAML that keeps times as the strings they were written as and builds only JSON types."""
 
 
 TaskLoader.yaml_implicit_resolvers = {
@@ -28,20 +37,43 @@ TaskLoader.yaml_implicit_resolvers = {
 }
 
 
+def _refuse_tag(loader: yaml.BaseLoader, node: yaml.Node) -> None:
+    raise yaml.constructor.ConstructorError(
+        None, None, f"the tag {node.tag!r} is not allowed: only text, numbers, booleans, null, lists and maps",
+        node.start_mark)
+
+
+# The safe loader still builds bytes, sets, datetimes and pairs from explicit tags (`!!binary`, `!!set`, ...):
+# values that JSON output, comparisons and the writer cannot handle. Only JSON's types are allowed.
+for _tag in ("binary", "set", "timestamp", "omap", "pairs"):
+    TaskLoader.add_constructor(f"tag:yaml.org,2002:{_tag}", _refuse_tag)
+
+
 def load_yaml(text: str) -> Any:
-    """Load YAML safely: no object tags, no aliases, no timestamps."""
-    if "*" in text:
-        _refuse_aliases(text)
+    """Load YAML safely: no object tags, no aliases, no timestamps, no deep nesting."""
+    if "*" in text or sum(map(text.count, "[{-:?")) > MAX_DEPTH:
+        check_events(text)
     return yaml.load(text, Loader=TaskLoader)  # noqa: S506 - TaskLoader is a safe loader
 
 
-def _refuse_aliases(text: str) -> None:
+def check_events(text: str, aliases: bool = False) -> None:
+    """Refuse lists or maps nested deeper than MAX_DEPTH, and aliases (billion laughs) unless `aliases`."""
+    # libyaml composes nodes recursively in C: 50,000 opening brackets crash the process with a
+    # segmentation fault, not a RecursionError. The event stream is flat, so it is checked first;
+    # load_yaml asks for it only when the text has an alias or enough indicators (`[ { - : ?`, at
+    # least one per level) to nest that deep.
+    depth = 0
     for event in yaml.parse(text, Loader=TaskLoader):
-        if isinstance(event, yaml.AliasEvent):
-            mark = event.start_mark
-            raise yaml.MarkedYAMLError(
-                problem="YAML aliases are not allowed in task files", problem_mark=mark
-            )
+        if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise yaml.MarkedYAMLError(problem=f"lists and maps are nested more than {MAX_DEPTH} levels deep",
+                                           problem_mark=event.start_mark)
+        elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+            depth -= 1
+        elif isinstance(event, yaml.AliasEvent) and not aliases:
+            raise yaml.MarkedYAMLError(problem="YAML aliases are not allowed in task files",
+                                       problem_mark=event.start_mark)
 
 
 def yaml_error(exc: yaml.MarkedYAMLError, first_line: int) -> tuple[str, int]:
@@ -93,20 +125,42 @@ class TaskFile:
         return lines[0] if lines else None
 
 
+LINKED_FOLDER = "the task folder is a symbolic link; gtask does not follow links out of the repository"
+
+
 def read_text(path: Path, label: str) -> str:
-    """Read a task file as UTF-8 text with its line endings; refuse what is not text."""
+    """Read a task file as UTF-8 text with its line endings; refuse what is not a regular text file."""
+    if os.path.islink(path.parent):  # a branch can commit `.tasks` as a link to any folder on the machine
+        raise InvalidTask(LINKED_FOLDER, path=label)
+    # O_NOFOLLOW: a link put in place after the caller's check is refused, not followed out of `.tasks/`.
+    # O_NONBLOCK: opening a FIFO named `x.md` returns at once instead of waiting for a writer.
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
     try:
-        size = path.stat().st_size
-        if size > MAX_BYTES:
-            raise InvalidTask(f"file is {size} bytes; task files are limited to {MAX_BYTES} bytes (1 MiB)", path=label)
-        raw = path.read_bytes()
+        fd = os.open(path, flags)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise InvalidTask("is a symbolic link; gtask does not follow links in the task folder", path=label) from None
+        raise InvalidTask(f"cannot read file: {exc.strerror}", path=label) from exc
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise InvalidTask("is not a regular file", path=label)
+        if st.st_size > MAX_BYTES:
+            raise InvalidTask(f"file is {st.st_size} bytes; task files are limited to {MAX_BYTES} bytes (1 MiB)",
+                              path=label)
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            raw = handle.read(MAX_BYTES + 1)  # a file that grows while we read stays bounded
     except OSError as exc:
         raise InvalidTask(f"cannot read file: {exc.strerror}", path=label) from exc
+    finally:
+        os.close(fd)
     return decode(raw, label)
 
 
 def decode(raw: bytes, label: str) -> str:
-    """Decode bytes of a task file; refuse NUL bytes and invalid UTF-8 with a line."""
+    """Decode bytes of a task file (from disk or a git object); refuse what is too big, NUL bytes and invalid UTF-8."""
+    if len(raw) > MAX_BYTES:
+        raise InvalidTask(f"file is over 1 MiB; task files are limited to {MAX_BYTES} bytes (1 MiB)", path=label)
     if b"\0" in raw:
         line = raw[: raw.index(b"\0")].count(b"\n") + 1
         raise InvalidTask("file contains a NUL byte; task files are text", path=label, line=line)
@@ -156,7 +210,7 @@ def top_level_key_lines(lines: list[str], start: int, end: int) -> dict[str, lis
     for index in range(start, end):
         match = _TOP_KEY.match(lines[index])
         if match:
-            key = match.group("dq") or match.group("sq") or match.group("plain")
+            key = match.group("dq") or match.group("sq") or match.group("plain").rstrip(" \t")
             found.setdefault(key, []).append(index + 1)
     return found
 

@@ -87,9 +87,11 @@ def workspace_paths(args: Iterable[str], workspace_file: str | None, default_her
 
 def _from_file(path: Path) -> list[Path]:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except FileNotFoundError:
-        raise NotFound(f"no workspace file {path}", path=str(path)) from None
+        data = taskfile.load_yaml(taskfile.read_text(path, str(path))) or {}
+    except InvalidTask:
+        if not path.exists():
+            raise NotFound(f"no workspace file {path}", path=str(path)) from None
+        raise
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise InvalidTask(f"YAML error: {exc}", path=str(path), line=mark.line + 1 if mark else None) from None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 
@@ -12,9 +12,27 @@ from .errors import InvalidTask
 from .taskfile import TaskFile, load_yaml, parse, top_level_key_lines
 
 REMOVE = object()  # a change value that deletes the key
-_COMMENT = re.compile(r"[ \t]+#.*$")
-_ITEM = re.compile(r"(?P<indent>[ \t]*)-(?:[ \t]+(?P<value>.*?))?[ \t]*$")
+_COMMENT = re.compile(r"(?<![ \t])[ \t]+#.*$")  # starts only at a run's first blank: linear on long runs
+_ITEM = re.compile(r"(?P<indent>[ \t]*)-(?P<rest>.*)")
 _UNSAFE_CHARS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff]")
+
+
+class Item(NamedTuple):
+    """A block-list item line: `<indent>- <value>`; value None for a bare `-`."""
+
+    indent: str
+    value: str | None
+
+
+def _item(line: str) -> Item | None:
+    """Read a line as a block-list item, in linear time (a hostile line may hold a megabyte of blanks)."""
+    match = _ITEM.fullmatch(line.rstrip("\r\n"))
+    if match is None:
+        return None
+    rest = match.group("rest")
+    if rest and rest[0] not in " \t":
+        return None  # `-x` is a scalar, not an item
+    return Item(match.group("indent"), rest.strip(" \t") if rest else None)
 
 
 def apply_changes(tf: TaskFile, changes: dict[str, Any]) -> str:
@@ -67,9 +85,9 @@ def _extent(lines: list[str], key: str, start: int, end: int) -> tuple[int | Non
 def _list_indent(lines: list[str], start: int, end: int) -> str:
     """Use the indentation the file already uses for list items; two spaces otherwise."""
     for line in lines[start:end]:
-        match = _ITEM.match(line.rstrip("\r\n"))
-        if match:
-            return match.group("indent")
+        item = _item(line)
+        if item:
+            return item.indent
     return "  "
 
 
@@ -84,7 +102,7 @@ def _replace(old: list[str], key: str, value: Any, newline: str, old_value: Any 
         kept = _edit_block_list(old, value, newline)
         if kept is not None:
             return kept
-        indent = next((m.group("indent") for m in map(_ITEM.match, (l.rstrip("\r\n") for l in old[1:])) if m), "  ")
+        indent = next((item.indent for item in map(_item, old[1:]) if item), "  ")
         return render_key(key, value, newline, indent)
     if _is_scalar(value) and len(old) == 1:
         prefix = head[: head.index(":") + 1]
@@ -124,16 +142,16 @@ def _edit_block_list(old: list[str], items: list[Any], newline: str) -> list[str
         if not stripped or stripped.startswith("#"):
             entries.append((_SKIP, line))
             continue
-        match = _ITEM.match(line.rstrip("\r\n"))
-        if not match or match.group("value") is None:
+        item = _item(line)
+        if not item or item.value is None:
             return None
         try:
-            value = load_yaml(match.group("value"))
+            value = load_yaml(item.value)
         except yaml.YAMLError:
             return None
-        if not _is_scalar(value) or (indent is not None and match.group("indent") != indent):
+        if not _is_scalar(value) or (indent is not None and item.indent != indent):
             return None
-        indent = match.group("indent")
+        indent = item.indent
         entries.append((value, line))
     if indent is None or not items:
         return None
@@ -168,8 +186,8 @@ def _edit_block_items(old: list[str], key: str, old_items: list[Any], items: lis
         tail += 1
     if same + tail == 0 or old[0].rstrip("\r\n").split(":", 1)[1].split("#", 1)[0].strip():
         return None  # nothing to keep, or a flow list on the key line
-    matches = ((i, _ITEM.match(line.rstrip("\r\n"))) for i, line in enumerate(old) if i)
-    dashes = [(i, m.group("indent")) for i, m in matches if m]
+    items_at = ((i, _item(line)) for i, line in enumerate(old) if i)
+    dashes = [(i, item.indent) for i, item in items_at if item]
     if not dashes:
         return None
     indent = dashes[0][1]  # the items' own dashes; deeper ones belong to nested lists
