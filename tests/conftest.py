@@ -97,3 +97,17 @@ def task_text(title: str, status: str = "todo", **extra: str) -> str:
     lines = ["---", f"title: {title}", f"status: {status}"]
     lines += [f"{key}: {value}" for key, value in extra.items()]
     return "\n".join(lines + ["---", "", "Body.", ""])
+
+
+def make_repo(root: Path, name: str, tasks: dict[str, str], project: str | None = None) -> Path:
+    """A repository of a workspace: its tasks committed on main (project: `project`, else its folder name)."""
+    path = root / name
+    path.mkdir()
+    git(path, "init", "-q", "-b", "main")
+    (path / ".tasks").mkdir()
+    (path / ".tasks" / "config.yaml").write_text(f"project: {project or name}\n")
+    for task_id, text in tasks.items():
+        (path / ".tasks" / f"{task_id}.md").write_text(text)
+    git(path, "add", "-A")
+    git(path, "commit", "-q", "-m", "tasks")
+    return path

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import git, run_process, task_text
+from conftest import make_repo, run_process, task_text
 from gtask import board, overview, svggraph
 from gtask.cli import run
 from gtask.graph import TaskGraph
@@ -37,19 +37,6 @@ WEB_TASKS = {
     "css": task_text('"Fix \\"quotes\\" & <b>bold</b> and \\e[31mred"', labels="[ui]"),
 }
 ALL_IDS = [*API_TASKS, *WEB_TASKS]
-
-
-def make_repo(root: Path, name: str, tasks: dict[str, str]) -> Path:
-    path = root / name
-    path.mkdir()
-    git(path, "init", "-q", "-b", "main")
-    (path / ".tasks").mkdir()
-    (path / ".tasks" / "config.yaml").write_text(f"project: {name}\n")
-    for task_id, text in tasks.items():
-        (path / ".tasks" / f"{task_id}.md").write_text(text)
-    git(path, "add", "-A")
-    git(path, "commit", "-q", "-m", "tasks")
-    return path
 
 
 @pytest.fixture

@@ -8,21 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import git, task_text
+from conftest import git, make_repo, task_text
 from gtask.cli import run
-
-
-def make_repo(root: Path, name: str, tasks: dict[str, str], project: str | None = None) -> Path:
-    path = root / name
-    path.mkdir()
-    git(path, "init", "-q", "-b", "main")
-    (path / ".tasks").mkdir()
-    (path / ".tasks" / "config.yaml").write_text(f"project: {project or name}\n")
-    for task_id, text in tasks.items():
-        (path / ".tasks" / f"{task_id}.md").write_text(text)
-    git(path, "add", "-A")
-    git(path, "commit", "-q", "-m", "tasks")
-    return path
 
 
 def cli_json(capsys, *args: str) -> tuple[int, object]:
