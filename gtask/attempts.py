@@ -13,8 +13,8 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .locking import locked
 from .errors import Conflict, InvalidTask, UsageError
+from .locking import locked
 from .model import Task, format_time, now_utc, parse_time
 
 if TYPE_CHECKING:  # schema reads OUTCOMES; reading a task must not load git code

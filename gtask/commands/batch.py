@@ -19,7 +19,8 @@ from .protocol import agent_option
 @click.pass_context
 def import_plan(ctx: click.Context, source: str, agent: str | None, no_commit: bool, as_json: bool) -> None:
     """Create many proposed tasks from a plan file (or - for standard input) in one commit."""
-    from ..batch import InvalidPlan, import_source
+    from ..batch import import_source
+    from ..planfile import InvalidPlan
 
     base = Path(ctx.find_root().params.get("directory") or ".")
     try:
