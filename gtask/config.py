@@ -41,6 +41,10 @@ class Config:
     milestones: dict[str, "Milestone"] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict)
 
+    def push_to(self, push: str | None) -> str | None:
+        """--push as given (a remote, or "" for the default one), else "" when `claim_push: true`, else None."""
+        return "" if push is None and self.claim_push else push
+
 
 def load_config(path: Path, default_project: str, label: str) -> Config:
     """Read config.yaml if it exists; a missing file gives the defaults."""

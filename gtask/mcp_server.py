@@ -119,11 +119,10 @@ class Tools:
     def _session(self) -> tuple[Session, str | None]:
         """A session acting as the agent, and where protocol steps push: as the CLI without --push,
         the default remote when config says claim_push: true, else nowhere."""
-        from .commands.protocol import push_target
         from .protocol import Session
 
         session = Session.open(self._store(), self.agent)
-        return session, push_target(session, None)
+        return session, session.store.config.push_to(None)
 
 
 def _check(tool: str, key: str, value: Any, schema: dict[str, Any]) -> None:

@@ -90,10 +90,9 @@ def next_task(ctx: click.Context, lane: str | None, label: str | None, milestone
 def _claim_next(ctx: click.Context, filters, agent: str | None, push: str | None, tries: int, as_json: bool) -> int:
     from ..claims import claim_next
     from ..protocol import Session
-    from .protocol import push_target
-
+    
     session = Session.open(open_store(ctx), agent)
-    outcome = claim_next(session, filters, push=push_target(session, push), tries=tries)
+    outcome = claim_next(session, filters, push=session.store.config.push_to(push), tries=tries)
     if outcome is None:
         if as_json:
             render.emit_json(None)

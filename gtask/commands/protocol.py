@@ -29,11 +29,6 @@ def _session(ctx: click.Context, agent: str | None):
     return Session.open(open_store(ctx), agent)
 
 
-def push_target(session, push: str | None) -> str | None:
-    """--push as given, else "" (the default remote) when config says claim_push: true."""
-    return "" if push is None and session.store.config.claim_push else push
-
-
 def _report(outcome, verb: str, as_json: bool) -> None:
     if as_json:
         render.emit_json(outcome.to_json())
@@ -55,7 +50,7 @@ def claim(ctx: click.Context, task_id: str, agent: str | None, lease: str | None
     from ..claims import claim as claim_task
 
     session = _session(ctx, agent)
-    outcome = claim_task(session, task_id, lease=lease, force=force, push=push_target(session, push))
+    outcome = claim_task(session, task_id, lease=lease, force=force, push=session.store.config.push_to(push))
     _report(outcome, "claimed", as_json)
 
 
@@ -72,7 +67,7 @@ def renew(ctx: click.Context, task_id: str, agent: str | None, lease: str | None
     from ..claims import renew as renew_task
 
     session = _session(ctx, agent)
-    _report(renew_task(session, task_id, lease=lease, push=push_target(session, push)), "renewed", as_json)
+    _report(renew_task(session, task_id, lease=lease, push=session.store.config.push_to(push)), "renewed", as_json)
 
 
 @click.command()
@@ -89,7 +84,7 @@ def release(ctx: click.Context, task_id: str, agent: str | None, note: str | Non
     from ..claims import release as release_task
 
     session = _session(ctx, agent)
-    outcome = release_task(session, task_id, note=note, force=force, push=push_target(session, push))
+    outcome = release_task(session, task_id, note=note, force=force, push=session.store.config.push_to(push))
     _report(outcome, "released", as_json)
 
 
@@ -107,7 +102,7 @@ def done(ctx: click.Context, task_id: str, agent: str | None, note: str | None, 
     from ..claims import done as done_task
 
     session = _session(ctx, agent)
-    outcome = done_task(session, task_id, note=note, force=force, push=push_target(session, push))
+    outcome = done_task(session, task_id, note=note, force=force, push=session.store.config.push_to(push))
     _report(outcome, "done", as_json)
 
 
@@ -143,5 +138,5 @@ def handoff(ctx: click.Context, task_id: str, needs_title: str | None, needs_id:
 
     session = _session(ctx, agent)
     outcome = handoff_task(session, task_id, needs_title=needs_title, needs_id=needs_id, note=note,
-                           push=push_target(session, push))
+                           push=session.store.config.push_to(push))
     _report(outcome, "handed off", as_json)
