@@ -208,8 +208,7 @@ def _block_lines(items: list[Any], indent: str, newline: str) -> list[str]:
     """Render list items in block style, each line starting with `indent`."""
     if not items:
         return []
-    dumped = yaml.safe_dump(items, default_flow_style=False, sort_keys=False, allow_unicode=True, width=10**9)
-    return [f"{indent}{line}{newline}" for line in dumped.splitlines()]
+    return [f"{indent}{line}{newline}" for line in _dumped_lines(items)]
 
 
 def _is_scalar(value: Any) -> bool:
@@ -226,8 +225,16 @@ def render_key(key: str, value: Any, newline: str, indent: str) -> list[str]:
         return [f"{key}:{newline}"] + [f"{indent}- {scalar(v)}{newline}" for v in value]
     if isinstance(value, list):
         return [f"{key}:{newline}"] + _block_lines(value, indent, newline)
+    return [f"{key}:{newline}"] + [f"  {line}{newline}" for line in _dumped_lines(value)]
+
+
+def _dumped_lines(value: Any) -> list[str]:
+    """Block-style YAML of a list or map, one string per line; readable Unicode unless a character would
+    break a line or a terminal (NEL, U+2028, C1 controls), then every such character escaped."""
     dumped = yaml.safe_dump(value, default_flow_style=False, sort_keys=False, allow_unicode=True, width=10**9)
-    return [f"{key}:{newline}"] + [f"  {line}{newline}" for line in dumped.splitlines()]
+    if _UNSAFE_CHARS.search(dumped):
+        dumped = yaml.safe_dump(value, default_flow_style=False, sort_keys=False, allow_unicode=False, width=10**9)
+    return dumped.split("\n")[:-1]
 
 
 def scalar(value: Any, quote: str = "") -> str:

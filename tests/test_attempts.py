@@ -419,3 +419,11 @@ def test_stats_read_hand_written_attempts_leniently() -> None:
                                        "duration": 100}
     assert list(report.agents) == ["a", "(unknown)"]
     assert report.failures_by_reason == {"unspecified": 1}
+
+
+def test_writer_escapes_line_breaking_characters_in_an_appended_attempt() -> None:
+    """Found by the property test in CI: NEL (U+0085) in a value broke the appended lines apart."""
+    text = "---\ntitle: T\nstatus: todo\nattempts:\n  - agent: null\n---\nBody\n"
+    new = edit(text, attempts=[{"agent": None}, {"agent": "\x85 café\u2028"}])
+    assert new == text.replace("---\nBody", '  - agent: "\\N café\\L"\n---\nBody')
+    assert taskfile.parse(new, "t.md").data["attempts"][1] == {"agent": "\x85 café\u2028"}
