@@ -162,6 +162,13 @@ def _short(ref: str) -> str:
     return ref
 
 
+def integration_commit(store: Store, git: Git) -> str | None:
+    """The integration branch's tip (local, or remote-tracking when that is ahead), without reading other branches."""
+    refs = git.refs(["refs/heads", "refs/remotes"])
+    ref = _integration_ref(git, refs, integration_branch(store, git))
+    return refs.get(ref) if ref else None
+
+
 def scan(store: Store, git: Git) -> BranchView:
     """Read what every other branch says about the tasks it changed."""
     folder = store.tasks_dir.resolve().relative_to(git.top.resolve()).as_posix()

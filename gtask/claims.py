@@ -161,7 +161,7 @@ def release(session: Session, task_id: str, note: str | None = None, force: bool
     if task.status != "in_progress" and not task.claimed_by:
         raise Conflict(f"{task_id} is not claimed (status {task.status})")
     changes = {"status": "todo", **_UNCLAIM}
-    remote = Remote.choose(session, push or None) if push is not None else None
+    remote = _remote(session, push)
     committed = session.change_and_commit("release", task_id, lambda: [store.update(task_id, changes).id],
                                           note=note)
     if remote:
@@ -179,7 +179,7 @@ def done(session: Session, task_id: str, note: str | None = None, force: bool = 
     if task.is_finished and not force:
         raise Conflict(f"{task_id} is already {task.status}")
     changes = {"status": "done", "closed_at": format_time(now_utc()), **_UNCLAIM}
-    remote = Remote.choose(session, push or None) if push is not None else None
+    remote = _remote(session, push)
     committed = session.change_and_commit("done", task_id, lambda: [store.update(task_id, changes).id],
                                           note=note, trailers=[("Closes", task_id)])
     if remote:
@@ -218,7 +218,7 @@ def handoff(session: Session, task_id: str, needs_title: str | None = None, need
         store.update(task_id, changes)
         return [task_id] + ([prereq_id] if needs_title else [])
 
-    remote = Remote.choose(session, push or None) if push is not None else None
+    remote = _remote(session, push)
     committed = session.change_and_commit("handoff", task_id, change, note=note, trailers=[("Needs", prereq_id)],
                                           touched=[task_id, prereq_id])
     if remote:
@@ -229,12 +229,15 @@ def handoff(session: Session, task_id: str, needs_title: str | None = None, need
 # -- across clones: the lease ref on the remote (see remote.py) ---------------
 
 
+def _remote(session: Session, push: str | None) -> Remote | None:
+    """The remote a step pushes to: None without --push; "" means the default remote."""
+    return None if push is None else Remote.choose(session, push or None)
+
+
 def _remote_plan(session: Session, task_id: str, push: str | None, force: bool):
     """With --push: the remote and the compare-and-swap values for the task's refs, checked before committing."""
-    if push is None:
-        return None, {}
-    remote = Remote.choose(session, push or None)
-    return remote, remote.plan_claim(task_id, remote.known(task_id), force)
+    remote = _remote(session, push)
+    return (remote, remote.plan_claim(task_id, remote.known(task_id), force)) if remote else (None, {})
 
 
 @locked

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 
 from .closing import closed_refs
 from .errors import NotFound
-from .gates import trailers
 from .gitops import Git
+from .protocol import parse_trailers
 
 _DETAILS = {"Gate": "gate", "Gate-Result": "result", "Needs": "needs", "Reason": "reason",
             "Attempt": "attempt", "Outcome": "outcome"}
@@ -47,7 +47,7 @@ def events_since(git: Git, since: str, until: str = "HEAD") -> list[Event]:
 
 
 def _event(commit: str, date: str, author: str, body: str) -> Event | None:
-    found = trailers(body)
+    found = parse_trailers(body)
     action = (found.get("Task-Action") or [None])[-1]
     if action is None:
         closed = [str(ref) for ref in closed_refs(body)]

@@ -19,7 +19,7 @@ from .errors import GtaskError, NotFound, UsageError
 from .gitops import Git
 from .graph import Node
 from .model import Task
-from .protocol import Session, message
+from .protocol import Session, message, parse_trailers
 from .store import CONFIG_NAME, Store
 
 RESULTS = ("passed", "failed")
@@ -40,16 +40,6 @@ class GateResult:
                 "tested": self.tested, "date": self.date}
 
 
-def trailers(text: str) -> dict[str, list[str]]:
-    """The `Key: value` lines of a commit message, by key (a key may repeat)."""
-    found: dict[str, list[str]] = {}
-    for line in text.splitlines():
-        key, sep, value = line.partition(": ")
-        if sep and key and " " not in key and value.strip():
-            found.setdefault(key, []).append(value.strip())
-    return found
-
-
 def integration_milestones(store: Store, git: Git, commit: str | None) -> dict[str, Milestone]:
     """The milestones of the config at `commit` (the integration branch's tip), read from git objects."""
     if commit is None:
@@ -66,7 +56,7 @@ def gate_results(git: Git, rev: str) -> dict[str, GateResult]:
     """The newest result of each gate among the commits reachable from `rev`."""
     latest: dict[str, GateResult] = {}
     for commit, date, body in git.log_records("--format=%H%x00%cI%x00%B", "-E", "--grep=^Gate-Result: ", rev):
-        found = trailers(body)
+        found = parse_trailers(body)
         names, results = found.get("Gate", []), found.get("Gate-Result", [])
         if len(names) == 1 and len(results) == 1 and results[0] in RESULTS and names[0] not in latest:
             tested = found.get("Gate-Commit", [None])[0]

@@ -9,9 +9,9 @@ from typing import Any
 from . import closing, taskfile
 from .errors import GtaskError, UsageError
 from .gitops import Git
+from .protocol import parse_trailers
 from .store import Store
 
-_TRAILER = re.compile(r"^(Task|Task-Action|Agent|Closes|Fixes|Resolves|Needs|Gate|Gate-Result):[ \t]*(.+)$", re.M)
 _FORMAT = "--format=%H%x00%cI%x00%an%x00%s%x00%B%x00"
 
 
@@ -87,9 +87,7 @@ def _chronological(git: Git, entries: dict[str, LogEntry]) -> list[LogEntry]:
 
 def _entry(commit: str, date: str, author: str, subject: str, body: str, task_id: str, project: str,
            fallback: str, changes: dict) -> LogEntry:
-    trailers: dict[str, list[str]] = {}
-    for key, value in _TRAILER.findall(body):
-        trailers.setdefault(key, []).append(value.strip())
+    trailers = parse_trailers(body)
     mine = task_id.lower() in (t.lower() for t in trailers.get("Task", []))
     action = trailers["Task-Action"][0] if mine and "Task-Action" in trailers else fallback
     if fallback != "closes" and any(r.is_local(project) and r.id.lower() == task_id.lower()

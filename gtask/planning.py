@@ -21,7 +21,7 @@ class Filters:
     lane: str | None = None
     label: str | None = None
     milestone: str | None = None
-    agent_lanes: dict[str, frozenset[str]] | None = field(default=None)
+    agent_lanes: dict[str, frozenset[str]] | None = None
 
     def accept(self, task: Task) -> bool:
         return ((self.lane is None or task.lane == self.lane)

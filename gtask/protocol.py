@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -50,6 +51,17 @@ def message(action: str, subject_id: str, agent: str, note: str | None = None,
     parts += [f"Task-Action: {action}", f"Agent: {agent}"]
     parts += [f"{key}: {value}" for key, value in trailers or []]
     return "\n".join(parts) + "\n"
+
+
+_TRAILER = re.compile(r"^([A-Za-z][\w-]*):[ \t]*(\S.*?)[ \t]*$", re.M)
+
+
+def parse_trailers(text: str) -> dict[str, list[str]]:
+    """The `Key: value` lines of a commit message, by key, in order (a key may repeat): what `message` writes."""
+    found: dict[str, list[str]] = {}
+    for key, value in _TRAILER.findall(text):
+        found.setdefault(key, []).append(value)
+    return found
 
 
 @dataclass

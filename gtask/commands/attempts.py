@@ -6,7 +6,7 @@ import click
 
 from .. import render
 from ..attempts import OUTCOMES, REASONS
-from .common import complete_ids, json_option, load_workspace, open_store, workspace_options
+from .common import complete_ids, json_option, load_workspace, open_session, open_store, workspace_options
 from .protocol import agent_option
 
 
@@ -14,11 +14,6 @@ from .protocol import agent_option
 def attempt() -> None:
     """Record the start and the end of a try at a task (one protocol commit each)."""
 
-
-def _session(ctx: click.Context, agent: str | None):
-    from ..protocol import Session
-
-    return Session.open(open_store(ctx), agent)
 
 
 def _report(result, verb: str, as_json: bool) -> None:
@@ -37,7 +32,7 @@ def start(ctx: click.Context, task_id: str, agent: str | None, as_json: bool) ->
     """Open an attempt at a task, with a commit."""
     from ..attempts import start as start_attempt
 
-    _report(start_attempt(_session(ctx, agent), task_id), "started an attempt at", as_json)
+    _report(start_attempt(open_session(ctx, agent), task_id), "started an attempt at", as_json)
 
 
 @attempt.command("end")
@@ -56,7 +51,7 @@ def end(ctx: click.Context, task_id: str, outcome: str, reason: str | None, toke
     from ..attempts import check_end, end as end_attempt
 
     check_end(outcome, reason, tokens, cost)  # a bad command line is refused before any git work
-    result = end_attempt(_session(ctx, agent), task_id, outcome, reason, tokens, cost, note)
+    result = end_attempt(open_session(ctx, agent), task_id, outcome, reason, tokens, cost, note)
     _report(result, "ended the attempt at", as_json)
 
 

@@ -22,6 +22,13 @@ def open_store(ctx: click.Context) -> Store:
     return Store.open(params.get("directory") or ".", use_cache=not params.get("no_cache"))
 
 
+def open_session(ctx: click.Context, agent: str | None = None):
+    """The store of `-C PATH` with its repository and the agent acting (--agent, $GTASK_AGENT, git user.name)."""
+    from ..protocol import Session
+
+    return Session.open(open_store(ctx), agent)
+
+
 def complete_ids(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
     """Shell completion of task IDs: the file names of this store's task folder (nothing is parsed)."""
     try:

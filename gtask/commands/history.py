@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from .. import render
-from .common import complete_ids, json_option, open_store
+from .common import complete_ids, json_option, open_session, open_store
 from .protocol import agent_option
 
 
@@ -58,9 +58,8 @@ def log(ctx: click.Context, task_id: str, as_json: bool) -> None:
 def reconcile(ctx: click.Context, dry_run: bool, agent: str | None, as_json: bool) -> None:
     """On the integration branch: mark tasks with closing evidence done; list done ones without."""
     from ..closing import reconcile as reconcile_tasks
-    from ..protocol import Session
 
-    report = reconcile_tasks(Session.open(open_store(ctx), agent), dry_run=dry_run)
+    report = reconcile_tasks(open_session(ctx, agent), dry_run=dry_run)
     if as_json:
         render.emit_json({**report.to_json(), "dry_run": dry_run})
         return

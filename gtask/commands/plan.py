@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from .. import render, views
-from .common import json_option, open_plan, open_store, workspace_options
+from .common import json_option, open_plan, open_session, workspace_options
 
 
 def filter_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -89,9 +89,8 @@ def next_task(ctx: click.Context, lane: str | None, label: str | None, milestone
 
 def _claim_next(ctx: click.Context, filters, agent: str | None, push: str | None, tries: int, as_json: bool) -> int:
     from ..claims import claim_next
-    from ..protocol import Session
-    
-    session = Session.open(open_store(ctx), agent)
+
+    session = open_session(ctx, agent)
     outcome = claim_next(session, filters, push=session.store.config.push_to(push), tries=tries)
     if outcome is None:
         if as_json:

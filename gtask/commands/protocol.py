@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from .. import render
-from .common import complete_ids, json_option, open_store
+from .common import complete_ids, json_option, open_session
 
 
 def agent_option(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -22,11 +22,6 @@ def push_option(func: Callable[..., Any]) -> Callable[..., Any]:
                         help="Also push the branch and the lease ref refs/gtask/claims/<id> atomically "
                              "(config claim_push: true makes this the default).")(func)
 
-
-def _session(ctx: click.Context, agent: str | None):
-    from ..protocol import Session
-
-    return Session.open(open_store(ctx), agent)
 
 
 def _report(outcome, verb: str, as_json: bool) -> None:
@@ -49,7 +44,7 @@ def claim(ctx: click.Context, task_id: str, agent: str | None, lease: str | None
     """Claim a ready (or stale) task with a commit on the current branch."""
     from ..claims import claim as claim_task
 
-    session = _session(ctx, agent)
+    session = open_session(ctx, agent)
     outcome = claim_task(session, task_id, lease=lease, force=force, push=session.store.config.push_to(push))
     _report(outcome, "claimed", as_json)
 
@@ -66,7 +61,7 @@ def renew(ctx: click.Context, task_id: str, agent: str | None, lease: str | None
     """Extend your live lease on a task (a heartbeat for long work)."""
     from ..claims import renew as renew_task
 
-    session = _session(ctx, agent)
+    session = open_session(ctx, agent)
     _report(renew_task(session, task_id, lease=lease, push=session.store.config.push_to(push)), "renewed", as_json)
 
 
@@ -83,7 +78,7 @@ def release(ctx: click.Context, task_id: str, agent: str | None, note: str | Non
     """Give a claimed task back (status todo), with a commit."""
     from ..claims import release as release_task
 
-    session = _session(ctx, agent)
+    session = open_session(ctx, agent)
     outcome = release_task(session, task_id, note=note, force=force, push=session.store.config.push_to(push))
     _report(outcome, "released", as_json)
 
@@ -101,7 +96,7 @@ def done(ctx: click.Context, task_id: str, agent: str | None, note: str | None, 
     """Complete a task with a commit that carries `Closes: <id>`; print what became ready."""
     from ..claims import done as done_task
 
-    session = _session(ctx, agent)
+    session = open_session(ctx, agent)
     outcome = done_task(session, task_id, note=note, force=force, push=session.store.config.push_to(push))
     _report(outcome, "done", as_json)
 
@@ -115,7 +110,7 @@ def sync(ctx: click.Context, remote: str | None, agent: str | None, as_json: boo
     """Fetch branches and lease refs (pruning deleted ones) so that status, ready and next see them."""
     from ..remote import Remote
 
-    report = Remote.choose(_session(ctx, agent), remote).sync()
+    report = Remote.choose(open_session(ctx, agent), remote).sync()
     if as_json:
         render.emit_json(report.to_json())
         return
@@ -136,7 +131,7 @@ def handoff(ctx: click.Context, task_id: str, needs_title: str | None, needs_id:
     """File or link a prerequisite, depend on it and release the claim, in one commit."""
     from ..claims import handoff as handoff_task
 
-    session = _session(ctx, agent)
+    session = open_session(ctx, agent)
     outcome = handoff_task(session, task_id, needs_title=needs_title, needs_id=needs_id, note=note,
                            push=session.store.config.push_to(push))
     _report(outcome, "handed off", as_json)

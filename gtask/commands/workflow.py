@@ -5,14 +5,9 @@ from __future__ import annotations
 import click
 
 from .. import render
-from .common import complete_ids, json_option, open_store
+from .common import complete_ids, json_option, open_session, open_store
 from .protocol import agent_option
 
-
-def _session(ctx: click.Context, agent: str | None):
-    from ..protocol import Session
-
-    return Session.open(open_store(ctx), agent)
 
 
 @click.command()
@@ -26,7 +21,7 @@ def approve(ctx: click.Context, task_ids: tuple[str, ...], lane: str | None, age
     """A person approves proposed tasks: status todo, one commit."""
     from ..approval import approve as approve_tasks
 
-    session = _session(ctx, agent)
+    session = open_session(ctx, agent)
     committed = approve_tasks(session, list(task_ids), lane)
     tasks = [session.store.get(task_id) for task_id in committed.changed]
     if as_json:
@@ -47,7 +42,7 @@ def reject(ctx: click.Context, task_id: str, reason: str, agent: str | None, as_
     """A person rejects a proposed task: status canceled, with the reason in the commit."""
     from ..approval import reject as reject_task
 
-    session = _session(ctx, agent)
+    session = open_session(ctx, agent)
     committed = reject_task(session, task_id, reason)
     task = session.store.get(committed.changed[0])
     if as_json:
@@ -90,12 +85,11 @@ def gate() -> None:
 @click.pass_context
 def gate_run(ctx: click.Context, milestone: str, agent: str | None, as_json: bool) -> int:
     """Run a milestone's gate on this commit and record passed or failed as a commit (exit 1 when it fails)."""
-    from ..branches import scan
+    from ..branches import integration_commit
     from ..gates import run_gate
 
-    session = _session(ctx, agent)
-    view = scan(session.store, session.git)
-    result = run_gate(session, milestone, view.integration_commit, capture=as_json)
+    session = open_session(ctx, agent)
+    result = run_gate(session, milestone, integration_commit(session.store, session.git), capture=as_json)
     if as_json:
         render.emit_json(result.to_json())
     else:
@@ -109,13 +103,13 @@ def gate_run(ctx: click.Context, milestone: str, agent: str | None, as_json: boo
 @click.pass_context
 def gate_status(ctx: click.Context, as_json: bool) -> None:
     """Each milestone of the integration branch's config with its gate and newest result here."""
-    from ..branches import scan
+    from ..branches import integration_commit
     from ..gates import gate_results, integration_milestones
     from ..protocol import repo_of
 
     store = open_store(ctx)
     git = repo_of(store)
-    milestones = integration_milestones(store, git, scan(store, git).integration_commit)
+    milestones = integration_milestones(store, git, integration_commit(store, git))
     head = git.head_commit()
     results = gate_results(git, head) if head else {}
     rows = [{"milestone": name, "gate": m.gate if isinstance(m.gate, str) or m.gate is None else list(m.gate),
