@@ -11,7 +11,7 @@ import yaml
 
 from .errors import InvalidTask
 from .ids import PROJECT_PATTERN
-from .taskfile import decode, load_yaml, read_text, yaml_error
+from .taskfile import decode, load_yaml, read_text, top_level_key_lines, yaml_error
 
 DEFAULT_LANES = ("triage", "decision", "investigation", "autonomous")
 DEFAULT_AGENT_LANES = ("autonomous",)
@@ -56,33 +56,47 @@ def load_config(path: Path, default_project: str, label: str) -> Config:
 
 def parse_config(raw_bytes: bytes, default_project: str, label: str) -> Config:
     """Parse the bytes of a config.yaml (from a file or from a git object)."""
+    text = decode(raw_bytes, label)
     try:
-        data = load_yaml(decode(raw_bytes, label)) or {}
+        data = load_yaml(text) or {}
     except yaml.MarkedYAMLError as exc:
         message, line = yaml_error(exc, first_line=1)
         raise InvalidTask(message, path=label, line=line) from None
     if not isinstance(data, dict):
         raise InvalidTask("config must be a mapping of keys to values", path=label)
-    return _build(data, default_project, label)
+    try:
+        return _build(data, default_project)
+    except _Bad as bad:  # name the line of the key that is wrong
+        lines = text.splitlines(keepends=True)
+        line = top_level_key_lines(lines, 0, len(lines)).get(bad.key, [None])[0]
+        raise InvalidTask(bad.message, path=label, line=line) from None
 
 
-def _build(data: dict[str, Any], default_project: str, label: str) -> Config:
+class _Bad(Exception):
+    """A wrong value in config.yaml, by top-level key (parse_config adds the file and line)."""
+
+    def __init__(self, key: str, message: str) -> None:
+        super().__init__(message)
+        self.key, self.message = key, message
+
+
+def _build(data: dict[str, Any], default_project: str) -> Config:
     project = str(data.get("project") or default_project)
     if not PROJECT_PATTERN.fullmatch(project):
-        raise InvalidTask(f"project name {project!r} may use only letters, digits, '-', '_' and '.'", path=label)
+        raise _Bad("project", f"project name {project!r} may use only letters, digits, '-', '_' and '.'")
     try:
         lease = parse_duration(str(data.get("lease", DEFAULT_LEASE)))
     except ValueError as exc:
-        raise InvalidTask(f"lease: {exc}", path=label) from None
+        raise _Bad("lease", f"lease: {exc}") from None
     lanes = data.get("lanes", list(DEFAULT_LANES))
     if not isinstance(lanes, list) or not all(isinstance(lane, str) for lane in lanes):
-        raise InvalidTask("lanes must be a list of names", path=label)
+        raise _Bad("lanes", "lanes must be a list of names")
     agent_lanes = data.get("agent_lanes", list(DEFAULT_AGENT_LANES))
     if not isinstance(agent_lanes, list) or not all(isinstance(lane, str) and lane in lanes for lane in agent_lanes):
-        raise InvalidTask(f"agent_lanes must be a list of configured lanes ({', '.join(lanes)})", path=label)
+        raise _Bad("agent_lanes", f"agent_lanes must be a list of configured lanes ({', '.join(lanes)})")
     branch = data.get("integration_branch")
     if branch is not None and not _is_branch_name(branch):
-        raise InvalidTask(f"integration_branch {branch!r} is not a branch name", path=label)
+        raise _Bad("integration_branch", f"integration_branch {branch!r} is not a branch name")
     return Config(
         project=project,
         integration_branch=str(branch) if branch else None,
@@ -90,7 +104,7 @@ def _build(data: dict[str, Any], default_project: str, label: str) -> Config:
         lanes=tuple(lanes),
         agent_lanes=tuple(agent_lanes),
         claim_push=bool(data.get("claim_push", False)),
-        milestones=_milestones(data.get("milestones"), label),
+        milestones=_milestones(data.get("milestones")),
         raw=data,
     )
 
@@ -109,32 +123,32 @@ class Milestone:
     after: tuple[str, ...] = ()
 
 
-def _milestones(raw: Any, label: str) -> dict[str, Milestone]:
+def _milestones(raw: Any) -> dict[str, Milestone]:
     if raw is None:
         return {}
     if not isinstance(raw, dict):
-        raise InvalidTask("milestones must map names to settings", path=label)
+        raise _Bad("milestones", "milestones must map names to settings")
     found = {}
     for name, settings in raw.items():
         settings = settings or {}
         where = f"milestones.{name}"
         if not isinstance(name, str) or not isinstance(settings, dict):
-            raise InvalidTask(f"{where} must be a mapping (gate, shell, after)", path=label)
+            raise _Bad("milestones", f"{where} must be a mapping (gate, shell, after)")
         unknown = set(settings) - {"gate", "shell", "after"}
         if unknown:
-            raise InvalidTask(f"{where} has unknown keys: {', '.join(sorted(map(str, unknown)))}", path=label)
+            raise _Bad("milestones", f"{where} has unknown keys: {', '.join(sorted(map(str, unknown)))}")
         shell = settings.get("shell", False)
         gate = settings.get("gate")
         after = settings.get("after", [])
         after = [after] if isinstance(after, str) else after
         if not isinstance(shell, bool):
-            raise InvalidTask(f"{where}.shell must be true or false", path=label)
+            raise _Bad("milestones", f"{where}.shell must be true or false")
         if isinstance(gate, list) and gate and all(isinstance(arg, str) for arg in gate) and not shell:
             gate = tuple(gate)
         elif not (gate is None or (isinstance(gate, str) and gate.strip())):
-            raise InvalidTask(f"{where}.gate must be a command line or a list of arguments", path=label)
+            raise _Bad("milestones", f"{where}.gate must be a command line or a list of arguments")
         if not isinstance(after, list) or not all(isinstance(m, str) and m in raw for m in after):
-            raise InvalidTask(f"{where}.after must name milestones of this config", path=label)
+            raise _Bad("milestones", f"{where}.after must name milestones of this config")
         found[name] = Milestone(name, gate, shell, tuple(after))
     return found
 

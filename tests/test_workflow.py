@@ -256,3 +256,12 @@ def test_the_agent_guide_is_short_and_appended_once(repo: Path) -> None:
         assert run_process(repo, "init", "--agents-file", "AGENTS.md").returncode == 0
     text = (repo / "AGENTS.md").read_text()
     assert text.startswith("# Our rules\n\n") and text.count("## Tasks (gtask)") == 1
+
+
+def test_a_wrong_config_value_names_its_line(cli: Cli, repo: Path) -> None:
+    config = repo / ".tasks" / "config.yaml"
+    config.write_text("project: demo\nlease: 2h\nmilestones:\n  m1: {gate: 3}\n")
+    result = cli("list", "--json")
+    error = json.loads(result.stderr)["error"]
+    assert result.exit_code == 1 and (error["path"], error["line"]) == (".tasks/config.yaml", 3)
+    assert "milestones.m1.gate" in error["message"]
