@@ -152,11 +152,13 @@ REFUSED = {
     "alias-bomb": (_laughs(), "alias"),
     "alias-merge-key": (fm("title: T", "status: todo", "base: &b {x: 1}", "more: {<<: *b}"), "alias"),
     # Deep nesting: libyaml composes recursively in C and crashed the process (segmentation fault).
-    "nested-10k-lists": (fm("title: T", "status: todo", "deep: " + "[" * 10_000), "nested"),
-    "nested-100k-lists": (fm("title: T", "status: todo", "deep: " + "[" * 100_000), "nested"),
-    "nested-100k-closed": (fm("title: T", "status: todo", "deep: " + "[" * 100_000 + "]" * 100_000), "nested"),
-    "nested-100k-maps": (fm("title: T", "status: todo", "deep: " + "{a: " * 100_000), "nested"),
-    "nested-100k-block": (fm("title: T", "status: todo", "deep:", "  " + "- " * 100_000 + "x"), "nested"),
+    # Who refuses it (gtask's depth check or a newer PyYAML's own) is not asserted, only that it is
+    # refused at the nesting line (None: no wording of ours to check).
+    "nested-10k-lists": (fm("title: T", "status: todo", "deep: " + "[" * 10_000), None),
+    "nested-100k-lists": (fm("title: T", "status: todo", "deep: " + "[" * 100_000), None),
+    "nested-100k-closed": (fm("title: T", "status: todo", "deep: " + "[" * 100_000 + "]" * 100_000), None),
+    "nested-100k-maps": (fm("title: T", "status: todo", "deep: " + "{a: " * 100_000), None),
+    "nested-100k-block": (fm("title: T", "status: todo", "deep:", "  " + "- " * 100_000 + "x"), None),
     # Bytes that are not text.
     "nul-in-front-matter": (b"---\ntitle: a\0b\nstatus: todo\n---\nBody.\n", "NUL"),
     "nul-in-body": (b"---\ntitle: T\nstatus: todo\n---\nBody \0 here.\n", "NUL"),
@@ -179,9 +181,12 @@ def test_hostile_file_is_refused_everywhere_and_never_rewritten(cli: Cli, repo: 
 
     results = run_readers(cli, repo, [label])
     check = results[("check",)]
-    assert words.lower() in (check.stdout + check.stderr).lower(), check.stdout + check.stderr
+    if words is not None:
+        assert words.lower() in (check.stdout + check.stderr).lower(), check.stdout + check.stderr
     problems = [p for p in json.loads(results[("check", "--json")].stdout)["problems"] if p["path"] == label]
     assert problems and all(p["severity"] == "error" for p in problems)
+    if attack.startswith("nested"):
+        assert [p["line"] for p in problems] == [5 if attack.endswith("block") else 4], problems  # where it nests
     assert "hostile" not in [t["id"] for t in json.loads(results[("list", "--json")].stdout)]
     status = json.loads(results[("status", "--json")].stdout)
     assert "alpha" in [t["id"] for t in status["tasks"]]
@@ -210,7 +215,8 @@ def test_deep_nesting_does_not_crash_a_real_process(repo: Path) -> None:
     for args in (("list",), ("show", "deep"), ("check",)):
         result = gtask_bytes(repo, *args)
         assert result.returncode in (0, 1), (args, result.returncode, result.stderr[-500:])
-        assert b"nested more than" in result.stderr + result.stdout
+        out = result.stderr + result.stdout
+        assert b".tasks/deep.md:4:" in out and b"error" in out  # refused at its line
     assert (repo / ".tasks" / "deep.md").read_bytes() == content
 
 
