@@ -6,25 +6,25 @@ which needs networkx) load on first use, so `import gtask` stays fast.
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+from typing import Any
 
-from typing import Any  # noqa: E402
-
-from .errors import  Conflict, GitError, GtaskError, InvalidTask, NotFound, Problem, UsageError
-from .model import STATUSES, Task
-from .store import Loaded, Store
+from gtask.core.model import STATUSES, Task
+from gtask.errors import Conflict, GitError, GtaskError, InvalidTask, NotFound, Problem, UsageError
+from gtask.store.loading import Loaded
+from gtask.store.store import Store
+from gtask.version import __version__
 
 __all__ = [
-    "Conflict", "GitError", "GtaskError", "InvalidTask", "Loaded", "NotFound", "Plan", "Problem",
-    "STATUSES", "Store", "Task", "TaskGraph", "UsageError",
+    "STATUSES", "Conflict", "GitError", "GtaskError", "InvalidTask", "Loaded", "NotFound", "Plan", "Problem",
+    "Store", "Task", "TaskGraph", "UsageError", "__version__",
 ]
 
-_LAZY = {"Plan": "planning", "Filters": "planning", "TaskGraph": "graph"}
+_LAZY = {"Plan": "gtask.plan.planning", "Filters": "gtask.plan.planning", "TaskGraph": "gtask.core.graph"}
 
 
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
         from importlib import import_module
 
-        return getattr(import_module(f".{_LAZY[name]}", __name__), name)
+        return getattr(import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'gtask' has no attribute {name!r}")

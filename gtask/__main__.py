@@ -1,3 +1,3 @@
-from .cli import main
+from gtask.cli.main import main
 
 main()

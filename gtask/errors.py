@@ -1,4 +1,4 @@
-"""One exception family; each subclass carries its exit code (SPEC §4)."""
+"""One exception family; each subclass carries its exit code (design §4)."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ class GtaskError(Exception):
         return f"{self.location()}{self.message}"
 
     def to_json(self) -> dict[str, Any]:
-        """Return the error object of SPEC §4."""
+        """Return the error object of design §4."""
         return {"error": {"code": self.code, "message": self.message, "path": self.path, "line": self.line}}
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .faults import checkpoint
+from gtask.faults import checkpoint
 
 TEMP_SUFFIX = ".gtask-tmp"
 

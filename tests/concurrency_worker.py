@@ -13,7 +13,7 @@ import json
 import random
 import sys
 
-from gtask.cli import run
+from gtask.cli.main import run
 
 
 def gtask(repo: str, *args: str) -> tuple[int, str]:

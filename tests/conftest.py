@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from gtask.cli import run
+from gtask.cli.main import run
 
 ROOT = Path(__file__).resolve().parent.parent
 

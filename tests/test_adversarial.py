@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from conftest import Cli, git, run_process, task_text, write_task
-from gtask.cli import run
+from gtask.cli.main import run
 
 
 # -- helpers -------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 Real git repositories (bare remotes, clones, worktrees), the real CLI in-process
 (`gtask.cli.run`). A command that raises anything but a GtaskError fails the test
-with its traceback: every failure must be a sentence with an exit code (SPEC §4).
+with its traceback: every failure must be a sentence with an exit code (design §4).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import pytest
 
 from conftest import git, task_text
 from gtask import __version__
-from gtask.cli import run
+from gtask.cli.main import run
 from test_fleet import clone, make_remote
 
 OLD = 1_600_000_000_000_000_000  # 2020: old enough to be cached (not "racily clean")
@@ -162,13 +162,13 @@ def test_renew_push_after_the_lease_was_taken_over(tmp_path: Path, remote: Path,
 
 @pytest.mark.parametrize("task_id", ["fix_1.2", "v2.0-beta", "notes.lock", "a..b", "v2."])
 def test_claim_and_done_push_for_every_valid_id(tmp_path: Path, task_id: str, gt) -> None:
-    """SPEC §1: letters, digits, '-', '_', '.' are valid in IDs; each must work with --push."""
+    """design §1: letters, digits, '-', '_', '.' are valid in IDs; each must work with --push."""
     remote = make_remote(tmp_path, {task_id: []})
     a = agent_clone(tmp_path, remote, "a")
     assert gt(a, "check").code == 0
     claimed = gt(a, "claim", task_id, "--push", "--agent", "alice")
     assert claimed.code == 0, claimed.err
-    from gtask.branches import encode_ref_id  # `notes.lock`, `a..b`, `v2.` are escaped in ref names
+    from gtask.gitstate.branches import encode_ref_id  # `notes.lock`, `a..b`, `v2.` are escaped in ref names
 
     assert remote_refs(a) == {f"refs/gtask/claims/{encode_ref_id(task_id)}": git(a, "rev-parse", "HEAD")}
     done = gt(a, "done", task_id, "--push", "--agent", "alice")
@@ -556,7 +556,7 @@ def test_repository_with_broken_config_is_skipped_and_the_rest_show(code: Path, 
         assert result.code == 0, result.err
         repos = by_name(json.loads(result.out))
         assert ids_of(repos["broken"]) == []
-        assert ".tasks/config.yaml" in repos["broken"]["error"]  # SPEC §4: every error names the file
+        assert ".tasks/config.yaml" in repos["broken"]["error"]  # design §4: every error names the file
         assert ids_of(repos["api"]) == ["auth", "tokens"] and ids_of(repos["web"]) == ["login"]
     text = gt(tmp_path, "view", str(code))
     assert text.code == 0 and "broken" in text.err

@@ -11,12 +11,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import Cli, git, task_text, write_task
-from gtask import Store, stats, taskfile
-from gtask.attempts import end, start
-from gtask.cli import run
-from gtask.model import Task
-from gtask.protocol import Session
-from gtask.writer import apply_changes
+from gtask import Store
+from gtask.core import taskfile
+from gtask.plan import stats
+from gtask.protocol.attempts import end, start
+from gtask.cli.main import run
+from gtask.core.model import Task
+from gtask.protocol.session import Session
+from gtask.core.writer import apply_changes
 
 T0 = datetime(2026, 11, 22, 9, 0, 0, tzinfo=timezone.utc)
 
@@ -25,7 +27,7 @@ T0 = datetime(2026, 11, 22, 9, 0, 0, tzinfo=timezone.utc)
 def clock(monkeypatch: pytest.MonkeyPatch) -> list[datetime]:
     """A settable clock for attempt times: tests move `clock[0]` forward."""
     now = [T0]
-    monkeypatch.setattr("gtask.attempts.now_utc", lambda: now[0])
+    monkeypatch.setattr("gtask.protocol.attempts.now_utc", lambda: now[0])
     return now
 
 

@@ -11,11 +11,12 @@ from pathlib import Path
 import pytest
 
 from conftest import make_repo, run_process, task_text
-from gtask import board, overview, svggraph
-from gtask.cli import run
-from gtask.graph import TaskGraph
-from gtask.model import Task
-from gtask.workspace import load
+from gtask.output import board, svggraph
+from gtask.plan import overview
+from gtask.cli.main import run
+from gtask.core.graph import TaskGraph
+from gtask.core.model import Task
+from gtask.plan.workspace import load
 
 CHROMIUM = Path("/usr/bin/chromium")
 XSS = "<script>alert(1)</script>"

@@ -151,14 +151,14 @@ def test_usage_errors_exit_2(cli: Cli) -> None:
 
 
 def test_no_store_is_not_found(tmp_path: Path, capsys) -> None:
-    from gtask.cli import run
+    from gtask.cli.main import run
 
     assert run(["-C", str(tmp_path), "list"]) == 4
     assert "gtask init" in capsys.readouterr().err
 
 
 def test_plain_folder_is_read_only(tmp_path: Path, capsys) -> None:
-    from gtask.cli import run
+    from gtask.cli.main import run
 
     folder = tmp_path / ".tasks-demo"
     folder.mkdir()
@@ -185,7 +185,7 @@ def test_check_reports_graph_problems(cli: Cli, repo: Path) -> None:
 
 
 def test_check_passes_on_the_example(capsys) -> None:
-    from gtask.cli import run
+    from gtask.cli.main import run
 
     example = Path(__file__).resolve().parent.parent / ".tasks-example"
     assert run(["-C", str(example), "check"]) == 0

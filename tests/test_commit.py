@@ -40,7 +40,7 @@ def test_set_commit_refuses_a_task_file_with_uncommitted_edits(cli: Cli, repo: P
 
 
 def test_set_commit_in_a_repository_without_commits(tmp_path: Path, capsys) -> None:
-    from gtask.cli import run
+    from gtask.cli.main import run
 
     git(tmp_path, "init", "-q", "-b", "main")
     assert run(["-C", str(tmp_path), "init"]) == 0

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from gtask.cli import cli
+from gtask.cli.main import cli
 
 DOCS = (Path(__file__).resolve().parent.parent / "docs" / "commands.md").read_text()
 

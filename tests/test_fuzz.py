@@ -14,10 +14,11 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gtask import render, schema, taskfile
+from gtask.core import schema, taskfile
+from gtask.output import render
 from gtask.errors import InvalidTask
-from gtask.model import STATUSES
-from gtask.writer import REMOVE, apply_changes
+from gtask.core.model import STATUSES
+from gtask.core.writer import REMOVE, apply_changes
 
 FUZZ = settings(max_examples=400, deadline=None, derandomize=True, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large])

@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import Cli, task_text, write_task
-from gtask.graph import TaskGraph
-from gtask.model import STATUSES, Task
+from gtask.core.graph import TaskGraph
+from gtask.core.model import STATUSES, Task
 
 PLAIN_STATUSES = [s for s in STATUSES if s != "in_progress"]
 
@@ -159,7 +159,7 @@ def test_graph_formats(cli: Cli, repo: Path) -> None:
 
 
 def test_show_dependents_and_states_on_the_example(capsys) -> None:
-    from gtask.cli import run
+    from gtask.cli.main import run
 
     example = Path(__file__).resolve().parent.parent / ".tasks-example"
     assert run(["-C", str(example), "show", "api-auth-check", "--json"]) == 0

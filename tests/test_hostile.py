@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from conftest import Cli, CliResult, git, run_process, task_text, write_task
-from gtask import taskfile
+from gtask.core import taskfile
 from gtask.errors import InvalidTask
 
 VALID = {"alpha": task_text("Alpha task"), "beta": task_text("Beta task", priority="1")}

@@ -1,4 +1,4 @@
-"""`gtask import`: a plan checked as a whole, landing as proposed tasks in one commit (SPEC §7)."""
+"""`gtask import`: a plan checked as a whole, landing as proposed tasks in one commit (design §7)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 
 from conftest import Cli, git, run_process, task_text, write_task
 from gtask import Store
-from gtask.batch import InvalidPlan, check_plan, import_plan, land, open_session, parse_plan
+from gtask.protocol.plan_import import InvalidPlan, check_plan, import_plan, land, open_session, parse_plan
 from gtask.errors import Conflict, GitError
 
 PLAN = """\
@@ -171,7 +171,7 @@ def test_no_commit_only_writes_the_files(cli: Cli, repo: Path) -> None:
 
 
 def test_a_folder_outside_git_needs_no_commit(tmp_path: Path, capsys) -> None:
-    from gtask.cli import run
+    from gtask.cli.main import run
 
     assert run(["-C", str(tmp_path), "init"]) == 0
     plan = write_plan(tmp_path, "tasks:\n  - title: One\n")
@@ -308,7 +308,7 @@ def test_a_file_that_appears_before_writing_is_a_conflict(repo: Path) -> None:
 
 
 def test_a_failed_commit_removes_every_new_file(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from gtask.gitops import Git
+    from gtask.gitio.git import Git
 
     def refuse(self: Git, paths: list[str], message: str) -> str:
         raise GitError("the commit failed")

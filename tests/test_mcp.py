@@ -169,7 +169,7 @@ def test_without_the_sdk_it_says_how_to_install_it(tasks: Path, cli, monkeypatch
 def test_the_server_runs_with_the_cyclic_collector_on(tasks: Path, cli, monkeypatch: pytest.MonkeyPatch) -> None:
     import gc
 
-    from gtask import mcp_server
+    from gtask.mcp import server as mcp_server
 
     seen = {}
     monkeypatch.setattr(mcp_server, "serve", lambda tools: seen.update(gc=gc.isenabled(), tools=tools))

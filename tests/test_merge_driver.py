@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 
 from conftest import git, write_task
-from gtask.cli import run
-from gtask.gitops import Git
-from gtask.merge import GitLineMerge, merge_data, merge_sets, merge_texts
+from gtask.cli.main import run
+from gtask.gitio.git import Git
+from gtask.core.merge import merge_data, merge_sets, merge_texts
+from gtask.gitio.mergefiles import GitLineMerge
 
 BASE = """\
 ---

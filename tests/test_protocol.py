@@ -202,7 +202,7 @@ def test_prose_closes_nothing(cli: Cli, tasks: Path) -> None:
 
 
 def test_closing_line_variants() -> None:
-    from gtask.closing import closed_refs
+    from gtask.gitstate.evidence import closed_refs
 
     message = "Squash\n\n* one\n\nCloses: a, b\n  fixes: other:c\nRESOLVES: d e\nCloses: #12\n"
     assert [str(r) for r in closed_refs(message)] == ["a", "b", "other:c", "d", "e"]
@@ -229,7 +229,7 @@ def test_detached_head_claim_is_refused(cli: Cli, tasks: Path) -> None:
 
 
 def test_works_in_a_worktree(cli: Cli, tasks: Path, tmp_path: Path, capsys) -> None:
-    from gtask.cli import run
+    from gtask.cli.main import run
 
     tree = tmp_path / "tree"
     git(tasks, "worktree", "add", "-q", "-b", "agent/wt", str(tree))
@@ -241,7 +241,7 @@ def test_works_in_a_worktree(cli: Cli, tasks: Path, tmp_path: Path, capsys) -> N
 
 
 def test_repository_without_commits(tmp_path: Path, capsys) -> None:
-    from gtask.cli import run
+    from gtask.cli.main import run
 
     git(tmp_path, "init", "-q", "-b", "main")
     assert run(["-C", str(tmp_path), "init"]) == 0
@@ -253,7 +253,7 @@ def test_repository_without_commits(tmp_path: Path, capsys) -> None:
 
 
 def test_shallow_clone_warns(tasks: Path, tmp_path: Path, capsys) -> None:
-    from gtask.cli import run
+    from gtask.cli.main import run
 
     for i in range(3):
         git(tasks, "commit", "-q", "--allow-empty", "-m", f"c{i}")

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from conftest import git, make_repo, task_text
-from gtask.cli import run
+from gtask.cli.main import run
 
 
 def cli_json(capsys, *args: str) -> tuple[int, object]:

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gtask import taskfile
-from gtask.writer import REMOVE, apply_changes
+from gtask.core import taskfile
+from gtask.core.writer import REMOVE, apply_changes
 
 SAMPLE = """---
 # planning note, keep me

@@ -1,1 +1,0 @@
-"""One module per command (or per small family of commands); each parses, calls the library, renders."""

@@ -1,0 +1,98 @@
+"""Read git's own files without starting a process: where the git directory is, what a ref points at.
+
+Hot read paths (the cache, `gtask view` over many repositories) use this to
+avoid a git process per repository. Anything it cannot answer exactly returns
+None, and callers fall back to `gitops`, which runs git; every write goes
+through `gitops`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+_SHA_LENGTH = 40
+
+
+def find_top(start: Path) -> Path | None:
+    """The work-tree top at or above `start`: the folder holding `.git` (a folder, or a worktree's file)."""
+    return next((folder for folder in (start, *start.parents) if (folder / ".git").exists()), None)
+
+
+def find_git_dir(start: Path) -> Path | None:
+    """Find the git directory above `start` (a `.git` folder, or where a worktree's `.git` file points)."""
+    top = find_top(start)
+    if top is None:
+        return None
+    dot_git = top / ".git"
+    if dot_git.is_dir():
+        return dot_git
+    text = dot_git.read_text(errors="replace").strip()
+    if not text.startswith("gitdir:"):
+        return None
+    target = Path(text[7:].strip())
+    return target if target.is_absolute() else (top / target).resolve()
+
+
+def common_dir(git_dir: Path) -> Path:
+    """The directory shared by all worktrees (branches, packed refs, objects)."""
+    pointer = git_dir / "commondir"
+    if pointer.is_file():
+        target = Path(pointer.read_text().strip())
+        return target if target.is_absolute() else (git_dir / target).resolve()
+    return git_dir
+
+
+def read_ref(git_dir: Path, ref: str, depth: int = 0) -> str | None:
+    """Resolve a ref (`HEAD`, `refs/heads/main`, symbolic ones too) to a commit id, or None."""
+    if depth > 5:
+        return None
+    shared = common_dir(git_dir)
+    for folder in ((git_dir, shared) if ref == "HEAD" else (shared,)):
+        try:
+            text = (folder / ref).read_text().strip()
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            continue
+        except OSError:
+            return None
+        if text.startswith("ref:"):
+            return read_ref(git_dir, text[4:].strip(), depth + 1)
+        return text if len(text) == _SHA_LENGTH else None
+    return _packed_ref(shared, ref)
+
+
+def symbolic_target(git_dir: Path, ref: str) -> str | None:
+    """Where a symbolic ref (like `refs/remotes/origin/HEAD`) points, or None."""
+    try:
+        text = (common_dir(git_dir) / ref).read_text().strip()
+    except OSError:
+        return None
+    return text[4:].strip() if text.startswith("ref:") else None
+
+
+def integration_branch(git_dir: Path, configured: str | None) -> str | None:
+    """The one rule: the configured branch, else the remote's HEAD, else main, else master, else the checked-out one."""
+    if configured:
+        return configured
+    remote_head = symbolic_target(git_dir, "refs/remotes/origin/HEAD")
+    if remote_head and remote_head.startswith("refs/remotes/origin/"):
+        return remote_head[len("refs/remotes/origin/"):]
+    for candidate in ("main", "master"):
+        if read_ref(git_dir, f"refs/heads/{candidate}") or read_ref(git_dir, f"refs/remotes/origin/{candidate}"):
+            return candidate
+    try:
+        head = (git_dir / "HEAD").read_text().strip()
+    except OSError:
+        return None
+    return head[len("ref: refs/heads/"):] if head.startswith("ref: refs/heads/") else None
+
+
+def _packed_ref(shared: Path, ref: str) -> str | None:
+    try:
+        lines = (shared / "packed-refs").read_text().splitlines()
+    except OSError:
+        return None
+    for line in lines:
+        if line.endswith(f" {ref}") and not line.startswith(("#", "^")):
+            sha = line.split(" ", 1)[0]
+            return sha if len(sha) == _SHA_LENGTH else None
+    return None

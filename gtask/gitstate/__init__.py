@@ -1,0 +1,1 @@
+"""What git says about tasks: branches, closing evidence, tombstones, log, events, status, gate holds."""

@@ -1,0 +1,112 @@
+"""`gtask log`: a task's history from git, in two git log calls and one object read."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from gtask.core import taskfile
+from gtask.core.trailers import parse_trailers
+from gtask.errors import GtaskError, UsageError
+from gtask.gitio.git import Git
+from gtask.gitstate import evidence
+from gtask.store.store import Store
+
+_FORMAT = "--format=%H%x00%cI%x00%an%x00%s%x00%B%x00"
+
+
+@dataclass
+class LogEntry:
+    commit: str
+    date: str
+    author: str
+    subject: str
+    agent: str | None
+    action: str
+    changes: dict[str, list[Any]] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"commit": self.commit, "date": self.date, "author": self.author, "agent": self.agent,
+                "action": self.action, "subject": self.subject, "changes": self.changes}
+
+
+def task_log(store: Store, git: Git, task_id: str) -> list[LogEntry]:
+    """Every commit on any branch that touched the task's file or closes it, oldest first."""
+    from gtask.core.ids import id_problem
+
+    problem = id_problem(task_id)
+    if problem:
+        raise UsageError(problem)
+    try:
+        task_id = store.resolve_id(task_id)
+    except GtaskError:
+        pass  # a task deleted here can still have a history
+    rel = store.path_of(task_id).resolve().relative_to(git.top.resolve()).as_posix()
+    revs = ("--branches", "--remotes", "HEAD") if git.head_commit() else ()
+    if not revs:
+        return []
+    touched = git.log_records(*revs, _FORMAT, "--raw", "--no-abbrev", "--no-renames", "--", rel)
+    raw_of: dict[str, tuple[str, str, str]] = {}
+    for commit, *_rest in touched:
+        raw = _rest[-1]
+        match = re.search(r"^:\d+ \d+ ([0-9a-f]+) ([0-9a-f]+) ([AMD])", raw, re.M)
+        if match:
+            raw_of[commit] = (match.group(1), match.group(2), match.group(3))
+    objects = git.cat_file({sha for old, new, _ in raw_of.values() for sha in (old, new) if set(sha) != {"0"}})
+    entries: dict[str, LogEntry] = {}
+    for commit, date, author, subject, body, *_ in touched:
+        old, new, kind = raw_of.get(commit, ("0", "0", "M"))
+        changes = _diff(_data(objects.get(old), rel), _data(objects.get(new), rel))
+        entries[commit] = _entry(commit, date, author, subject, body, task_id, store.project,
+                                 {"A": "create", "D": "delete"}.get(kind, "edit"), changes)
+    closers = git.log_records(*revs, _FORMAT, "-E", "-i", f"--grep={evidence.GREP}")
+    for commit, date, author, subject, body, *_ in closers:
+        if commit in entries:
+            continue
+        refs = evidence.closed_refs(body)
+        if any(r.is_local(store.project) and r.id.lower() == task_id.lower() for r in refs):
+            entries[commit] = _entry(commit, date, author, subject, body, task_id, store.project, "closes", {})
+    return _chronological(git, entries)
+
+
+def _chronological(git: Git, entries: dict[str, LogEntry]) -> list[LogEntry]:
+    """Oldest first; commits in the same second are put in ancestry order (asking git)."""
+    groups: dict[str, list[LogEntry]] = {}
+    for entry in entries.values():
+        groups.setdefault(entry.date, []).append(entry)
+    result = []
+    for date in sorted(groups):
+        group = groups[date]
+        if 1 < len(group) <= 20:
+            commits = [e.commit for e in group]
+            older = {c: sum(git.is_ancestor(o, c) for o in commits if o != c) for c in commits}
+            group.sort(key=lambda e: older[e.commit])
+        result.extend(group)
+    return result
+
+
+def _entry(commit: str, date: str, author: str, subject: str, body: str, task_id: str, project: str,
+           fallback: str, changes: dict[str, list[Any]]) -> LogEntry:
+    trailers = parse_trailers(body)
+    mine = task_id.lower() in (t.lower() for t in trailers.get("Task", []))
+    action = trailers["Task-Action"][0] if mine and "Task-Action" in trailers else fallback
+    if fallback != "closes" and any(r.is_local(project) and r.id.lower() == task_id.lower()
+                                    for r in evidence.closed_refs(body)) and action == "edit":
+        action = "closes"
+    agent = trailers["Agent"][0] if "Agent" in trailers else None
+    return LogEntry(commit, date, author, subject, agent, action, changes)
+
+
+def _data(obj: tuple[str, bytes] | None, label: str) -> dict[str, Any]:
+    if obj is None:
+        return {}
+    try:
+        return taskfile.parse(taskfile.decode(obj[1], label), label).data
+    except GtaskError:
+        return {"(unparseable)": True}
+
+
+def _diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
+    keys = list(before) + [k for k in after if k not in before]
+    return {str(k): [before.get(k), after.get(k)] for k in keys if before.get(k) != after.get(k)}

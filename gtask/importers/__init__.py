@@ -1,0 +1,10 @@
+"""Pure readers that turn another tracker's data (Backlog.md, beads, Taskwarrior) into neutral task records."""
+
+# Each reader only reads files and returns a SourceBatch: it writes nothing and runs no git. The package
+# imports nothing from gtask outside itself (stdlib and PyYAML only), so gtask's own layout can change freely.
+
+from __future__ import annotations
+
+from gtask.importers.records import ImportedTask, Note, Skipped, SourceBatch
+
+__all__ = ["ImportedTask", "Note", "Skipped", "SourceBatch"]

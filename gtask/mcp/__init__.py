@@ -1,0 +1,1 @@
+"""The MCP server: the library's steps as tools for agent clients."""

@@ -1,0 +1,1 @@
+"""Deciding what to do: ranking, checks, stats, workspaces and their overview."""

@@ -1,0 +1,108 @@
+"""`gtask check`: every file, then the graph: dangling references, cycles, lanes, leases."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, cast
+
+from gtask.core.graph import Node, TaskGraph
+from gtask.core.ids import Ref
+from gtask.core.model import Task, now_utc
+from gtask.errors import GtaskError, Problem
+from gtask.store.store import Store
+
+if TYPE_CHECKING:
+    from gtask.plan.workspace import Workspace
+
+
+def check_store(store: Store) -> list[Problem]:
+    """Return every problem of the store: file errors and warnings, then graph rules."""
+    loaded = store.load()
+    graph = TaskGraph(loaded.tasks.values())
+    files = {store.project: {i.lower() for i in store.ids()}}
+    return list(loaded.problems) + graph_problems(graph, files, {store.project: set(store.config.lanes)}, store.project)
+
+
+def check_files(paths: list[Path]) -> tuple[list[Problem], int]:
+    """Only these files (for pre-commit): each parses and validates, its local dependencies exist, its lane is
+    configured. Cycles need the whole graph: `check` without --files finds them. Returns problems and files checked."""
+    found: list[Problem] = []
+    stores: dict[Path, Store] = {}
+    checked = 0
+    for path in paths:
+        if not path.exists():
+            continue  # deleted in this change: nothing to validate
+        try:
+            folder = path.resolve().parent
+            store = stores.get(folder) or stores.setdefault(folder, Store.open(folder))
+            if path.name == "config.yaml":
+                _ = store.config  # reading it validates it
+            elif path.suffix != ".md" or path.name.startswith("."):
+                found.append(Problem("error", "not a task file (expected .tasks/<id>.md or config.yaml)", str(path)))
+                continue
+            else:
+                found += _file_problems(store, path.stem)
+        except GtaskError as exc:
+            found.append(Problem("error", exc.message, exc.path or str(path), exc.line))
+        checked += 1
+    return found, checked
+
+
+def _file_problems(store: Store, task_id: str) -> list[Problem]:
+    task, problems = store.check_file(task_id)
+    if task is None:
+        return problems
+    for text in task.depends_on:
+        ref = Ref.parse(text)
+        if ref.is_local(store.project) and not store.same_id(ref.id):
+            problems.append(Problem("error", f"depends on {text!r}, which does not exist", task.path,
+                                    task.line_of("depends_on")))
+    if task.lane and task.lane not in store.config.lanes:
+        problems.append(Problem("error", f"lane {task.lane!r} is not one of the configured lanes: "
+                                f"{', '.join(store.config.lanes)}", task.path, task.line_of("lane")))
+    return problems
+
+
+def check_workspace(workspace: Workspace) -> list[Problem]:
+    """Every repository's problems, then the rules of the one graph across them."""
+    graph = TaskGraph(workspace.tasks)
+    repos = [r for r in workspace.repos if r.error is None]  # each has its project
+    files = {cast(str, r.project): {t.id.lower() for t in r.tasks} | {(p.path or "").rsplit("/", 1)[-1][:-3].lower()
+                                                                    for p in r.problems} for r in repos}
+    prefix = {r.project: f"{r.path}/" for r in repos}
+    return workspace.problems + workspace.repo_errors() + graph_problems(
+        graph, files, {}, None, where=lambda node, task: prefix.get(node[0], "") + task.path)
+
+
+def graph_problems(graph: TaskGraph, files: dict[str, set[str]], lanes: dict[str, set[str]],
+                   home: str | None, where: Callable[[Node, Task], str] | None = None) -> list[Problem]:
+    """Dangling references, canceled dependencies, unknown lanes, passed leases, cycles."""
+    found = []
+    now = now_utc()
+    for node in sorted(graph.tasks):
+        task = graph.tasks[node]
+        path = where(node, task) if where else task.path
+        line = task.line_of("depends_on")
+        for text in task.depends_on:
+            dep = graph.resolve(node[0], text)
+            if graph.placeholders.get(dep) == "missing":
+                why = "whose file has errors" if Ref.parse(text).id.lower() in files.get(dep[0], set()) \
+                    else "which does not exist"
+                found.append(Problem("error", f"depends on {text!r}, {why}", path, line))
+            elif graph.state(dep) == "canceled":
+                found.append(Problem("warning", f"depends on {text!r}, which is canceled", path, line))
+        allowed = lanes.get(node[0])
+        if task.lane and allowed and task.lane not in allowed:
+            found.append(Problem("error", f"lane {task.lane!r} is not one of the configured lanes: "
+                                 f"{', '.join(sorted(allowed))}", path, task.line_of("lane")))
+        if task.status == "in_progress" and task.claimed_by and task.lease_expired(now):
+            found.append(Problem("warning", f"the lease of {task.claimed_by} passed at {task.lease_until}; "
+                                 "the task may be taken over", path, task.line_of("lease_until")))
+    for cycle in graph.cycles():
+        first = graph.tasks.get(cycle[0])
+        chain = " -> ".join(graph.label(n, home) for n in cycle)
+        location = (where(cycle[0], first) if where else first.path) if first else None
+        found.append(Problem("error", f"dependency cycle: {chain}", location,
+                             first.line_of("depends_on") if first else None))
+    return found

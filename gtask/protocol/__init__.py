@@ -1,0 +1,1 @@
+"""Steps that commit and push: claims, approval, attempts, reconcile, gate runs, imports."""

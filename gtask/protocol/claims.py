@@ -1,0 +1,265 @@
+"""The protocol for one clone (design §3): claim, release, done, handoff, each one commit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from gtask.core.config import parse_duration
+from gtask.core.graph import TaskGraph
+from gtask.core.keys import CLAIM_KEYS
+from gtask.core.model import Task, format_time, now_utc
+from gtask.core.writer import REMOVE
+from gtask.errors import Conflict, UsageError
+from gtask.gitstate import branches
+from gtask.protocol.remote import Remote
+from gtask.protocol.session import Session
+from gtask.store.locking import locked
+
+if TYPE_CHECKING:
+    from gtask.plan.planning import Plan
+
+_UNCLAIM = {key: REMOVE for key in CLAIM_KEYS}
+
+
+@dataclass
+class Outcome:
+    """What a protocol command did."""
+
+    task: Task
+    commit: str
+    took_over_from: str | None = None
+    prerequisite: Task | None = None
+    now_ready: list[Task] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        return {
+            "task": self.task.to_json(), "commit": self.commit, "took_over_from": self.took_over_from,
+            "prerequisite": self.prerequisite.to_json() if self.prerequisite else None,
+            "now_ready": [t.to_json("ready") for t in self.now_ready],
+        }
+
+
+MAX_LEASE_SECONDS = 366 * 24 * 3600
+
+
+def lease_seconds(session: Session, lease: str | None) -> int:
+    """The lease asked for (like 2h), else the config's; refuse nonsense with a usage error."""
+    if lease is None:
+        return session.store.config.lease_seconds
+    try:
+        seconds = parse_duration(lease)
+    except ValueError as exc:
+        raise UsageError(f"--lease: {exc}") from None
+    if not 0 < seconds <= MAX_LEASE_SECONDS:
+        raise UsageError(f"--lease must be between 1s and 366d, not {lease!r}")
+    return seconds
+
+
+def _holder(task: Task, where: str | None = None) -> str:
+    return f"{task.claimed_by} on {where or task.claim_branch or '?'} until {task.lease_until or 'no lease'}"
+
+
+def _refuse_foreign_claims(session: Session, task: Task, view: branches.BranchView, force: bool) -> None:
+    now = now_utc()
+    if task.status == "in_progress" and task.has_live_claim(now) and task.claimed_by != session.agent and not force:
+        raise Conflict(f"{task.id} is claimed by {_holder(task)}")
+    for version in view.live_claims(task.id, now):
+        if version.task.claimed_by != session.agent and not force:
+            raise Conflict(f"{task.id} is claimed by {_holder(version.task, version.ref)}")
+
+
+def _refuse_person_lanes(session: Session, task: Task) -> None:
+    """An agent takes only tasks without a lane or in the lanes config gives agents (no --force for this)."""
+    allowed = session.store.config.agent_lanes
+    if session.is_agent and task.lane and task.lane not in allowed:
+        raise Conflict(f"{task.id} is in lane {task.lane!r}, which needs a person; agents take "
+                       f"{', '.join(allowed) or 'no lane'} (config agent_lanes)")
+
+
+@locked
+def claim(session: Session, task_id: str, lease: str | None = None, force: bool = False,
+          push: str | None = None, plan: Plan | None = None) -> Outcome:
+    """Claim a ready (or stale) task on the current branch; with `push` (a remote, or ""), exactly once.
+
+    `plan` is the caller's fresh plan of this store (next --claim has one), so it is not read again.
+    """
+    store, git = session.store, session.git
+    branch = git.current_branch()
+    if branch is None:
+        raise UsageError("HEAD is detached: a claim needs a branch (git switch -c <branch>)")
+    seconds = lease_seconds(session, lease)  # a bad --lease is refused before anything happens
+    task_id = store.resolve_id(task_id)
+    session.ensure_clean(task_id)
+    if plan is None:
+        loaded = store.load()
+        if task_id not in loaded.tasks:
+            store.get(task_id)  # raises the file's own error
+        graph, view = TaskGraph(loaded.tasks.values()), branches.scan(store, git)
+    else:
+        graph, view = plan.graph, plan.view
+    task = graph.tasks[(store.project, task_id)]
+    state = graph.state((store.project, task_id))
+    _refuse_foreign_claims(session, task, view, force)
+    _refuse_person_lanes(session, task)
+    remote, expected = _remote_plan(session, task_id, push, force)
+    took_over = task.claimed_by if state == "stale" and task.claimed_by != session.agent else None
+    renewing = state == "claimed" and task.claimed_by == session.agent
+    if state not in ("ready", "stale") and not renewing and not force:
+        waits = ", ".join(graph.label(n, store.project) for n in graph.unfinished_deps((store.project, task_id)))
+        detail = f"; it waits on {waits}" if waits else ""
+        raise Conflict(f"{task_id} is not ready (state {state}{detail}); use --force to claim it anyway")
+    now = now_utc()
+    changes = {
+        "status": "in_progress", "claimed_by": session.agent, "claimed_at": format_time(now),
+        "lease_until": format_time(now + timedelta(seconds=seconds)), "claim_branch": branch,
+    }
+    note = f"Took over from {took_over} (lease passed)" if took_over else None
+    committed = session.change_and_commit("claim", task_id, lambda: [store.update(task_id, changes).id], note=note)
+    if remote:
+        remote.publish_claim(task_id, committed, expected, force)
+    return Outcome(store.get(task_id), committed.commit or git.head_commit(), took_over_from=took_over)
+
+
+@locked
+def renew(session: Session, task_id: str, lease: str | None = None, push: str | None = None) -> Outcome:
+    """Extend a live lease held by this agent (a heartbeat for long work)."""
+    store = session.store
+    task_id = store.resolve_id(task_id)
+    session.ensure_clean(task_id)
+    task = store.get(task_id)
+    if task.status != "in_progress" or task.claimed_by != session.agent:
+        holder = f" ({_holder(task)})" if task.claimed_by else ""
+        raise Conflict(f"{task_id} is not claimed by {session.agent}{holder}")
+    if not task.has_live_claim(now_utc()):
+        raise Conflict(f"the lease on {task_id} passed at {task.lease_until}; "
+                       "claim it again (it may have been taken over)")
+    seconds = lease_seconds(session, lease)
+    remote, expected = _remote_plan(session, task_id, push, force=False)
+    until = format_time(now_utc() + timedelta(seconds=seconds))
+    committed = session.change_and_commit("renew", task_id, lambda: [store.update(task_id, {"lease_until": until}).id])
+    if remote:
+        remote.publish_claim(task_id, committed, expected, force=False)
+    return Outcome(store.get(task_id), committed.commit or session.git.head_commit())
+
+
+def _own_task(session: Session, task_id: str, force: bool, verb: str) -> Task:
+    """The task, with a clean file, not held by someone else's live claim (unless forced)."""
+    task_id = session.store.resolve_id(task_id)
+    session.ensure_clean(task_id)
+    task = session.store.get(task_id)
+    if task.claimed_by and task.claimed_by != session.agent and task.has_live_claim(now_utc()) and not force:
+        raise Conflict(f"{task_id} is claimed by {_holder(task)}; use --force to {verb} it anyway")
+    return task
+
+
+@locked
+def release(session: Session, task_id: str, note: str | None = None, force: bool = False,
+            push: str | None = None) -> Outcome:
+    """Give a claimed task back: status todo, claim keys removed."""
+    store = session.store
+    task = _own_task(session, task_id, force, "release")
+    task_id = task.id
+    if task.status != "in_progress" and not task.claimed_by:
+        raise Conflict(f"{task_id} is not claimed (status {task.status})")
+    changes = {"status": "todo", **_UNCLAIM}
+    remote = _remote(session, push)
+    committed = session.change_and_commit("release", task_id, lambda: [store.update(task_id, changes).id],
+                                          note=note)
+    if remote:
+        remote.publish_end(task_id, committed, done=False)
+    return Outcome(store.get(task_id), committed.commit)
+
+
+@locked
+def done(session: Session, task_id: str, note: str | None = None, force: bool = False,
+         push: str | None = None) -> Outcome:
+    """Complete a task; the commit carries `Closes: <id>`; report what became ready."""
+    store = session.store
+    task = _own_task(session, task_id, force, "complete")
+    task_id = task.id
+    if task.is_finished and not force:
+        raise Conflict(f"{task_id} is already {task.status}")
+    changes = {"status": "done", "closed_at": format_time(now_utc()), **_UNCLAIM}
+    remote = _remote(session, push)
+    committed = session.change_and_commit("done", task_id, lambda: [store.update(task_id, changes).id],
+                                          note=note, trailers=[("Closes", task_id)])
+    if remote:
+        remote.publish_end(task_id, committed, done=True)
+    # only a task's dependents can become ready through it, and before this they were waiting on it
+    now_ready = sorted((t for t in store.dependents_of(task_id) if store.state_of(t) == "ready"), key=lambda t: t.id)
+    return Outcome(store.get(task_id), committed.commit, now_ready=now_ready)
+
+
+@locked
+def handoff(session: Session, task_id: str, needs_title: str | None = None, needs_id: str | None = None,
+            note: str | None = None, push: str | None = None) -> Outcome:
+    """File (or link) a prerequisite, add it to depends_on and release the claim, in one commit."""
+    if bool(needs_title) == bool(needs_id):
+        raise UsageError("handoff needs exactly one of --needs TITLE or --needs-id ID")
+    store = session.store
+    task_id = store.resolve_id(task_id)
+    session.ensure_clean(task_id)
+    task = store.get(task_id)
+    if task.claimed_by and task.claimed_by != session.agent and task.has_live_claim(now_utc()):
+        raise Conflict(f"{task_id} is claimed by {_holder(task)}")
+    # a prerequisite that does not parse is refused before any change
+    prereq_id = store.get(needs_id).id if needs_id else store.new_task_id(needs_title)
+
+    def change() -> list[str]:
+        if needs_title:
+            status = "proposed" if session.is_agent else "todo"  # an agent's new task waits for approval
+            store.create(needs_title, {"status": status}, task_id=prereq_id)
+        present = {d.lower() for d in task.depends_on}
+        depends = list(task.depends_on) + ([prereq_id] if prereq_id.lower() not in present else [])
+        changes = {"depends_on": depends}
+        if task.status == "in_progress" or task.claimed_by:
+            changes.update({"status": "todo", **_UNCLAIM})
+        store.update(task_id, changes)
+        return [task_id] + ([prereq_id] if needs_title else [])
+
+    remote = _remote(session, push)
+    committed = session.change_and_commit("handoff", task_id, change, note=note, trailers=[("Needs", prereq_id)],
+                                          touched=[task_id, prereq_id])
+    if remote:
+        remote.publish_end(task_id, committed, done=False)  # the claim is given back: the lease goes
+    return Outcome(store.get(task_id), committed.commit, prerequisite=store.get(prereq_id))
+
+
+# -- across clones: the lease ref on the remote (see remote.py) ---------------
+
+
+def _remote(session: Session, push: str | None) -> Remote | None:
+    """The remote a step pushes to: None without --push; "" means the default remote."""
+    return None if push is None else Remote.choose(session, push or None)
+
+
+def _remote_plan(session: Session, task_id: str, push: str | None, force: bool):
+    """With --push: the remote and the compare-and-swap values for the task's refs, checked before committing."""
+    remote = _remote(session, push)
+    return (remote, remote.plan_claim(task_id, remote.known(task_id), force)) if remote else (None, {})
+
+
+@locked
+def claim_next(session: Session, filters=None, push: str | None = None, tries: int = 5,
+               lease: str | None = None) -> Outcome | None:
+    """Claim the best ready task; on a lost race move to the next candidate, up to `tries` attempts.
+
+    Returns None when nothing is ready; raises Conflict when every attempt lost.
+    """
+    from gtask.plan.planning import Filters, Plan
+
+    plan = Plan.of(session.store, session.git)
+    if session.is_agent:
+        filters = replace(filters or Filters(), agent_lanes=plan.agent_lanes)
+    candidates = [task.id for task, _ in plan.ranked_ready(filters)]
+    if not candidates:
+        return None
+    lost = []
+    for task_id in candidates[:tries]:
+        try:
+            return claim(session, task_id, lease=lease, push=push, plan=plan)
+        except Conflict as exc:
+            lost.append(f"{task_id}: {exc.message}")
+    raise Conflict(f"lost {len(lost)} race(s): " + "; ".join(lost))

@@ -1,0 +1,210 @@
+"""A disposable parse cache (design §6): kept in the git directory, keyed by each file's stat.
+
+Plain files stay the only source of truth. An entry is used only when the
+file's size, modification time (ns), change time (ns) and inode all match; a
+file modified within the last two seconds of the cache's writing is not stored
+at all (git's "racily clean" rule), so an edit in the same clock tick with the
+same size is always seen. A missing, unreadable or foreign cache is simply empty.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import zlib
+from dataclasses import fields
+from pathlib import Path
+from typing import Any
+
+from gtask.core.model import Task
+from gtask.errors import Problem
+from gtask.gitio.gitfiles import find_git_dir
+
+FORMAT = 4
+RACY_SECONDS = 2.0
+_TASK_FIELDS = tuple(f.name for f in fields(Task) if f.name != "body")  # listings carry no body
+_LINES = _TASK_FIELDS.index("lines")
+KEPT_LINES = ("depends_on", "lane", "lease_until")  # what later checks point at; parse problems keep their own
+Key = int
+
+
+def stat_key(st: os.stat_result) -> Key:
+    """Size, modification and change time (ns) and inode packed into one exact integer (cheap to compare)."""
+    return (((st.st_size << 64 | st.st_mtime_ns) << 64 | st.st_ctime_ns) << 64) | st.st_ino
+
+
+def _mtime_of(key: Key) -> float:
+    return (key >> 128 & (1 << 64) - 1) / 1e9
+
+
+# -- the one helper every cache uses -------------------------------------------------------
+
+
+def cache_enabled(use_cache: bool) -> bool:
+    """Caches are off with --no-cache (use_cache False) or with GTASK_NO_CACHE set."""
+    return use_cache and not os.environ.get("GTASK_NO_CACHE")
+
+
+def cache_path(git_dir: Path | None, name: str, use_cache: bool) -> Path | None:
+    """Where a cache lives (`<git dir>/gtask/cache/<name>.json`), or None when caching is off or there is no git."""
+    if git_dir is None or not cache_enabled(use_cache):
+        return None
+    return git_dir / "gtask" / "cache" / f"{name}.json"
+
+
+def read_cache(path: Path | None, stamp: dict[str, Any]) -> dict[str, Any] | None:
+    """A cache's data when it exists and carries every item of `stamp` (format, version, ...); else None."""
+    if path is None:
+        return None
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = json.load(handle)
+    except (OSError, ValueError):
+        return None  # missing or of another shape: simply not used
+    if not isinstance(data, dict) or any(data.get(key) != value for key, value in stamp.items()):
+        return None
+    return data
+
+
+def write_cache(path: Path | None, stamp: dict[str, Any], data: dict[str, Any]) -> None:
+    """Write a cache atomically (a temporary file renamed over it); failing to write is harmless."""
+    if path is None:
+        return
+    temp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(temp, "w", encoding="utf-8") as handle:
+            json.dump({**stamp, **data}, handle, ensure_ascii=False, separators=(",", ":"))
+        os.replace(temp, path)
+    except (OSError, TypeError, ValueError):
+        temp.unlink(missing_ok=True)  # the cache is only an accelerator
+
+
+def cache_file(tasks_dir: Path, kind: str, enabled: bool = True, salt: str = "") -> Path | None:
+    """Where a cache of this task folder lives: in the git directory, or nowhere (no repository, disabled)."""
+    git_dir = find_git_dir(tasks_dir) if cache_enabled(enabled) else None
+    where = f"{tasks_dir.resolve()}\0{salt}".encode()
+    name = f"{zlib.crc32(where):08x}"  # a checksum is enough: every entry is checked by its stat key
+    return cache_path(git_dir, f"{kind}-{name}", enabled)
+
+
+class ParseCache:
+    """Parsed tasks and problems of one task folder, by file name."""
+
+    def __init__(self, path: Path | None, salt: str) -> None:
+        self.path = path
+        self.salt = salt
+        self.entries: dict[str, list[Any]] = {}
+        self.dirty = False
+        if path is not None:
+            self._read()
+
+    @classmethod
+    def for_folder(cls, tasks_dir: Path, salt: str, enabled: bool = True) -> ParseCache:
+        return cls(cache_file(tasks_dir, "tasks", enabled), salt)
+
+    def _read(self) -> None:
+        data = read_cache(self.path, {"format": FORMAT, "salt": self.salt})
+        entries = data.get("entries") if data else None
+        self.entries = entries if isinstance(entries, dict) else {}
+
+    def get(self, name: str, key: Key) -> tuple[Task | None, list[Problem]] | None:
+        entry = self.entries.get(name)
+        try:
+            if entry is None or entry[0] != key:
+                return None
+            task = _task_from_row(entry[1]) if entry[1] is not None else None
+            problems = [Problem(*p) for p in entry[2]] if entry[2] else []
+        except (TypeError, ValueError, KeyError, IndexError, AttributeError):
+            return None  # an entry of another shape: parse the file again
+        return task, problems
+
+    def put(self, name: str, key: Key, task: Task | None, problems: list[Problem]) -> None:
+        if self.path is None or _mtime_of(key) > time.time() - RACY_SECONDS:
+            return
+        if task is not None and not (_plain_json(task.extra) and _plain_json(task.attempts)):
+            return  # e.g. non-string keys: JSON would not give the same value back
+        data = None if task is None else [getattr(task, f) for f in _TASK_FIELDS]
+        if data is not None:
+            assert task is not None  # data is None exactly when task is
+            data[_LINES] = [task.lines.get(key) for key in KEPT_LINES]  # a small list, not a dict per task
+        self.entries[name] = [key, data, [[p.severity, p.message, p.path, p.line] for p in problems]]
+        self.dirty = True
+
+    def keep_only(self, names: set[str]) -> None:
+        gone = set(self.entries) - names
+        for name in gone:
+            del self.entries[name]
+        self.dirty = self.dirty or bool(gone)
+
+    def save(self) -> None:
+        """Write the cache atomically; failure to write is harmless."""
+        if self.dirty:
+            write_cache(self.path, {"format": FORMAT, "salt": self.salt}, {"entries": self.entries})
+
+
+def _task_from_row(row: list[Any]) -> Task:
+    """Rebuild a cached task without the cost of the dataclass constructor (it is hot: once per file)."""
+    if len(row) != len(_TASK_FIELDS):
+        raise ValueError("cache row of another shape")
+    task = Task.__new__(Task)
+    task.__dict__.update(zip(_TASK_FIELDS, row, strict=False))
+    task.lines = {key: line for key, line in zip(KEPT_LINES, row[_LINES], strict=False) if line}
+    task.body = None
+    return task
+
+
+def _plain_json(value: Any) -> bool:
+    """Tell whether JSON gives back exactly this value."""
+    if value is None or isinstance(value, (str, bool, int)):
+        return True
+    if isinstance(value, float):
+        return value == value and value not in (float("inf"), float("-inf"))
+    if isinstance(value, list):
+        return all(_plain_json(v) for v in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _plain_json(v) for k, v in value.items())
+    return False
+
+
+class DependentsIndex:
+    """Who depends on whom, for `show` without reading every file.
+
+    Valid only while every task file still has the stat key it had when the
+    index was written (and no file came or went); otherwise it is ignored.
+    """
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+
+    @classmethod
+    def for_folder(cls, tasks_dir: Path, project: str, enabled: bool = True) -> DependentsIndex:
+        # the project and format are in the file name: a rename or an upgrade starts a new index
+        return cls(cache_file(tasks_dir, "dependents", enabled, salt=f"{FORMAT}:{project}"))
+
+    def save(self, keys: dict[str, Key], dependents: dict[str, list[str]], project: str) -> None:
+        if any(_mtime_of(key) > time.time() - RACY_SECONDS for key in keys.values()):
+            return  # a racily clean file could change unseen: write no index
+        write_cache(self.path, {"format": FORMAT, "project": project}, {"keys": keys, "dependents": dependents})
+
+    def lookup(self, tasks_dir: Path, names: list[str], task_id: str, project: str) -> list[str] | None:
+        """IDs of the tasks that depend on `task_id`, or None when the index cannot be trusted.
+
+        `names` are the folder's task file names now; every one must still have its stat key.
+        """
+        data = read_cache(self.path, {"format": FORMAT, "project": project})
+        if data is None:
+            return None
+        try:
+            keys = data["keys"]
+            if len(keys) != len(names):
+                return None
+            folder = str(tasks_dir)
+            for name in names:
+                if keys.get(name) != stat_key(os.lstat(f"{folder}/{name}")):
+                    return None
+            found = data["dependents"].get(task_id.lower(), [])
+            return [str(item) for item in found] if isinstance(found, list) else None
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            return None

@@ -1,0 +1,152 @@
+"""Reading a whole task folder for a listing: stat every file, take cached parses, parse the rest.
+
+Many files to parse go to one worker process per core. Tasks read here carry
+no body; `Store.get()` reads one task whole.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from gtask.core import schema, taskfile
+from gtask.core.ids import Ref, id_problem
+from gtask.core.model import Task
+from gtask.errors import InvalidTask, Problem
+from gtask.store.cache import DependentsIndex, Key, ParseCache, stat_key
+from gtask.version import __version__
+
+
+class TaskFolder(Protocol):
+    """What loading needs of a store (the Store class has it; loading does not import it)."""
+
+    tasks_dir: Path
+    use_cache: bool
+
+    @property
+    def project(self) -> str: ...
+
+    def label(self, path: Path) -> str: ...
+
+    def file_names(self) -> list[str]: ...
+
+
+@dataclass
+class Loaded:
+    """Every valid task of a store, and the problems of the files that are not."""
+
+    tasks: dict[str, Task] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.is_error]
+
+
+PARALLEL_PARSE_MIN = 1500  # below this, starting worker processes costs more than it saves
+
+
+def load_all(store: TaskFolder) -> Loaded:
+    """Read every task file of a store; broken ones become problems and do not stop the others."""
+    loaded = Loaded()
+    if store.tasks_dir.is_symlink():
+        loaded.problems.append(Problem("error", taskfile.LINKED_FOLDER, store.label(store.tasks_dir)))
+        return loaded
+    cache = ParseCache.for_folder(store.tasks_dir, f"{__version__}:{store.project}", store.use_cache)
+    keys: dict[str, Key] = {}
+    names = store.file_names()
+    clashing = _case_clashes(names)
+    folder, folder_label = str(store.tasks_dir), store.label(store.tasks_dir)
+    results: dict[str, tuple[Task | None, list[Problem]]] = {}
+    misses: list[str] = []
+    for name in names:
+        try:
+            st = os.lstat(f"{folder}/{name}")
+        except FileNotFoundError:
+            continue  # deleted while we read: it is simply not there
+        key = stat_key(st)
+        cached = cache.get(name, key) if stat.S_ISREG(st.st_mode) and name not in clashing else None
+        if cached is not None:  # only files that passed the checks below were ever cached
+            keys[name], results[name] = key, cached
+            continue
+        problem = _file_problem(name[:-3], st, f"{folder_label}/{name}", clashing)
+        if problem:
+            results[name] = (None, [problem])
+            continue
+        keys[name] = key
+        misses.append(name)
+    for name, parsed in zip(misses, _parse_many(store, misses, folder_label), strict=False):
+        results[name] = parsed
+        cache.put(name, keys[name], *parsed)
+    for name in names:
+        if name in results:
+            task, problems = results[name]
+            loaded.problems.extend(problems)
+            if task is not None:
+                loaded.tasks[name[:-3]] = task
+    cache.keep_only(set(names))
+    changed = cache.dirty
+    cache.save()
+    index = DependentsIndex.for_folder(store.tasks_dir, store.project, store.use_cache)
+    if index.path is not None and len(keys) == len(names) and (changed or not index.path.exists()):
+        index.save(keys, _reverse_index(store, loaded), store.project)
+    return loaded
+
+
+def _reverse_index(store: TaskFolder, loaded: Loaded) -> dict[str, list[str]]:
+    index: dict[str, list[str]] = {}
+    for task in loaded.tasks.values():
+        for text in task.depends_on:
+            ref = Ref.parse(text)
+            if ref.is_local(store.project):
+                index.setdefault(ref.id.lower(), []).append(task.id)
+    return index
+
+
+def _parse_many(store: TaskFolder, names: list[str], folder_label: str) -> list[tuple[Task | None, list[Problem]]]:
+    """Parse files for a listing; many at once go to one worker process per core."""
+    jobs = [(str(store.tasks_dir / name), f"{folder_label}/{name}", store.project) for name in names]
+    workers = min(os.cpu_count() or 1, 8)
+    if len(jobs) < PARALLEL_PARSE_MIN or workers < 2:
+        return [parse_for_listing(*job) for job in jobs]
+    import multiprocessing
+
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        return pool.starmap(parse_for_listing, jobs, chunksize=max(64, len(jobs) // (workers * 4)))
+
+
+def parse_for_listing(path: str, label: str, project: str) -> tuple[Task | None, list[Problem]]:
+    """Parse one task file for a listing (no body); errors become problems."""
+    try:
+        tf = taskfile.read(Path(path), label)
+    except InvalidTask as exc:
+        return None, [Problem("error", exc.message, exc.path, exc.line)]
+    task, problems = schema.build_task(tf, Path(path).name[:-3], project, label)
+    if task is not None:
+        task.body = None  # listings carry no body; get() reads the whole file
+    return task, problems
+
+
+def _case_clashes(names: list[str]) -> set[str]:
+    """File names whose IDs differ only in case from another file's."""
+    by_lower: dict[str, list[str]] = {}
+    for name in names:
+        by_lower.setdefault(name.lower(), []).append(name)
+    return {name for group in by_lower.values() if len(group) > 1 for name in group}
+
+
+def _file_problem(task_id: str, st: os.stat_result, label: str, clashing: set[str]) -> Problem | None:
+    if stat.S_ISLNK(st.st_mode):
+        return Problem("error", "is a symbolic link; gtask does not follow links in the task folder", label)
+    if not stat.S_ISREG(st.st_mode):
+        return Problem("error", "is not a regular file", label)
+    problem = id_problem(task_id)
+    if problem:
+        return Problem("error", f"bad file name: {problem}", label)
+    if f"{task_id}.md" in clashing:
+        return Problem("error", "ID clashes with another file whose name differs only in case: "
+                       "IDs are unique regardless of case", label)
+    return None

@@ -1,0 +1,117 @@
+"""One writer at a time per clone, and recovery from a writer that was killed.
+
+Every read-modify-write of task files (and every protocol commit) runs under
+an exclusive `flock` on `gtask/lock` in the git common directory (so
+worktrees of one clone share it; a plain folder of tasks uses a hidden file in
+the folder). The kernel drops the lock when a process dies, even by SIGKILL,
+so a lock can never be left stale. The lock is reentrant within a process.
+
+Before a protocol step changes files it writes a journal (the files' old
+bytes and the branch's old commit) beside the lock. Whoever takes the lock
+next and finds a journal knows its writer died mid-step, because a live
+writer would still hold the lock, and settles it: if the step's commit landed,
+the index entries of its files are brought up to date; if it did not, the
+files get their old bytes back. Either way the step happened wholly or not at
+all.
+"""
+
+from __future__ import annotations
+
+import base64
+import fcntl
+import functools
+import json
+import os
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Concatenate, ParamSpec, TypeVar
+
+from gtask.errors import GtaskError
+
+WAIT_SECONDS = 60.0  # GTASK_LOCK_WAIT overrides
+_held: dict[str, tuple[int, int]] = {}  # lock path -> (fd, depth)
+S = TypeVar("S")
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+@contextmanager
+def exclusive(lock_path: Path) -> Iterator[bool]:
+    """Hold the lock at `lock_path`, waiting up to GTASK_LOCK_WAIT seconds for another gtask process.
+
+    Yields True when this call took the lock, False when this process already held it.
+    """
+    key = str(lock_path)
+    if key in _held:
+        fd, depth = _held[key]
+        _held[key] = (fd, depth + 1)
+        try:
+            yield False
+        finally:
+            fd, depth = _held[key]
+            _held[key] = (fd, depth - 1)
+        return
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        _acquire(fd, lock_path)
+        _held[key] = (fd, 1)
+        try:
+            yield True
+        finally:
+            del _held[key]
+    finally:
+        os.close(fd)  # closing drops the flock
+
+
+def _acquire(fd: int, lock_path: Path) -> None:
+    deadline = time.monotonic() + float(os.environ.get("GTASK_LOCK_WAIT", WAIT_SECONDS))
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                raise GtaskError(f"another gtask process has been writing in this clone for too long "
+                                 f"(lock {lock_path}); nothing was changed, try again") from None
+            time.sleep(0.02)
+
+
+def locked(step: Callable[Concatenate[S, P], R]) -> Callable[Concatenate[S, P], R]:
+    """Run a protocol step (first argument a Session or a Store) under the clone's writer lock.
+
+    The step's checks and its change then see the same files: two processes in
+    one work tree cannot both claim a task or lose each other's update.
+    """
+    @functools.wraps(step)
+    def wrapper(first: Any, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        with getattr(first, "store", first).lock():
+            return step(first, *args, **kwargs)
+    return wrapper
+
+
+# -- the journal of one protocol step -------------------------------------------------
+
+
+def write_journal(path: Path, parent: str | None, files: dict[str, bytes | None]) -> None:
+    """Record what a step is about to change: the branch's commit and each file's old bytes (None: absent)."""
+    from gtask.fsutil import write_temp
+
+    data = {"parent": parent,
+            "files": {rel: None if raw is None else base64.b64encode(raw).decode() for rel, raw in files.items()}}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(write_temp(path, json.dumps(data)), path)  # whole or absent, like a task file
+
+
+def read_journal(path: Path) -> tuple[str | None, dict[str, bytes | None]] | None:
+    try:
+        data = json.loads(path.read_text())
+        files = {rel: None if raw is None else base64.b64decode(raw) for rel, raw in data["files"].items()}
+        return data["parent"], files
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise GtaskError(f"the journal of an interrupted gtask step is unreadable ({exc}); "
+                         f"check `git status` and delete {path}") from None
