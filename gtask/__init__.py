@@ -16,10 +16,11 @@ from gtask.version import __version__
 
 __all__ = [
     "STATUSES", "Conflict", "GitError", "GtaskError", "InvalidTask", "Loaded", "NotFound", "Plan", "Problem",
-    "Store", "Task", "TaskGraph", "UsageError", "__version__",
+    "Store", "Task", "TaskGraph", "UsageError", "__version__", "load_graph",
 ]
 
-_LAZY = {"Plan": "gtask.plan.planning", "Filters": "gtask.plan.planning", "TaskGraph": "gtask.core.graph"}
+_LAZY = {"Plan": "gtask.plan.planning", "Filters": "gtask.plan.planning", "TaskGraph": "gtask.core.graph",
+         "load_graph": "gtask.plan.dag"}
 
 
 def __getattr__(name: str) -> Any:

@@ -2,12 +2,126 @@
 
 from __future__ import annotations
 
+import errno
+import hashlib
 import os
+import time
+from collections.abc import Callable
 from pathlib import Path
 
+from gtask.errors import Conflict, UsageError
 from gtask.faults import checkpoint
 
 TEMP_SUFFIX = ".gtask-tmp"
+SETTLE_SECONDS = 0.002  # how long a displaced file is watched for a late write before it is dropped
+# Called with (path, new bytes) before any write here lands; a protocol step journals the bytes it writes.
+before_write: list[Callable[[Path, bytes], None]] = []
+
+
+def digest(raw: bytes) -> str:
+    """The hash a journal records for bytes that a step wrote."""
+    return hashlib.sha256(raw).hexdigest()
+
+
+def env_seconds(name: str, default: float) -> float:
+    """A number of seconds from the environment; a malformed value is a usage error, not a traceback."""
+    text = os.environ.get(name)
+    if text is None or text == "":
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not value >= 0 or value == float("inf"):
+        raise UsageError(f"{name}={text!r} is not a number of seconds (for example {name}=30)")
+    return value
+
+
+def explain_os_error(exc: OSError) -> str:
+    """One sentence for a failed file operation: what happened, where, and what to do."""
+    where = f" ({exc.filename})" if exc.filename else ""
+    settle = "; nothing half-done is left unrecorded: the next gtask command settles it"
+    if exc.errno == errno.ENOSPC or exc.errno == errno.EDQUOT:
+        return f"the disk is full{where}: free some space and run the command again{settle}"
+    if exc.errno == errno.EROFS:
+        return f"the file system is read-only{where}: gtask cannot write here{settle}"
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return f"permission denied{where}: check who owns the folder and its mode"
+    return f"{exc.strerror or exc}{where}"
+
+
+def _announce(path: Path, raw: bytes) -> None:
+    for hook in before_write:
+        hook(path, raw)
+
+
+def read_or_none(path: Path) -> bytes | None:
+    """A file's bytes, or None when it does not exist."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))  # a FIFO put in its place must not block
+    except FileNotFoundError:
+        return None
+    with os.fdopen(fd, "rb") as handle:
+        return handle.read()
+
+
+def replace_checked(path: Path, text: str | bytes, expected: bytes | None) -> bool:
+    """Write `text` over `path` only if the file still holds exactly `expected` (None: absent); say whether it did.
+
+    The comparison runs right before the rename, so an editor's write made
+    while gtask prepared its change is never overwritten: the caller re-reads
+    and re-applies, or refuses.
+    """
+    raw = text if isinstance(text, bytes) else text.encode("utf-8")
+    _announce(path, raw)
+    temp = write_temp(path, raw)
+    checkpoint("temp-written")
+    try:
+        os.chmod(temp, (path.stat().st_mode & 0o7777) if expected is not None and path.exists() else 0o644)
+        if read_or_none(path) != expected:
+            os.unlink(temp)
+            return False
+        if expected is None:
+            os.link(temp, path)  # fails if someone created the file meanwhile
+            os.unlink(temp)
+        elif _exchange(temp, path):
+            # The swap is atomic: what we displaced is exactly what was there at that instant. A writer that
+            # opened the old file just before may still be writing to it: give it a moment before we look.
+            time.sleep(SETTLE_SECONDS)
+            if read_or_none(Path(temp)) != expected:
+                _exchange(temp, path)  # an editor wrote between our check and the swap: put theirs back
+                os.unlink(temp)
+                return False
+            os.unlink(temp)
+        else:
+            os.replace(temp, path)
+    except FileExistsError:
+        os.unlink(temp)
+        return False
+    except BaseException:
+        try:
+            os.unlink(temp)
+        except FileNotFoundError:
+            pass
+        raise
+    _fsync_dir(path.parent)
+    return True
+
+
+def rewrite(path: Path, label: str, compute: Callable[[bytes | None], str | bytes | None], tries: int = 20) -> bool:
+    """Write compute(current bytes) over `path` unless it changes under us; re-apply on new bytes, else Conflict.
+
+    `compute` returns None when nothing needs writing; returns whether a write happened.
+    """
+    for _ in range(tries):
+        current = read_or_none(path)
+        new = compute(current)
+        if new is None:
+            return False
+        if replace_checked(path, new, current):
+            return True
+    raise Conflict(f"{label} kept changing while gtask wrote it; nothing was written, your edits are as you left "
+                   f"them: try again", path=label)
 
 
 def write_temp(path: Path, text: str | bytes) -> str:
@@ -28,6 +142,7 @@ def write_temp(path: Path, text: str | bytes) -> str:
 
 def atomic_write(path: Path, text: str) -> None:
     """Write `text` to `path` so that a crash leaves the old file or the new one, never a mix."""
+    _announce(path, text.encode("utf-8"))
     temp = write_temp(path, text)
     checkpoint("temp-written")
     try:
@@ -47,6 +162,7 @@ def atomic_write(path: Path, text: str) -> None:
 
 def create_exclusive(path: Path, text: str | bytes) -> None:
     """Create a new file atomically; raise FileExistsError if it already exists."""
+    _announce(path, text if isinstance(text, bytes) else text.encode("utf-8"))
     temp = write_temp(path, text)
     checkpoint("temp-written")
     try:
@@ -55,6 +171,36 @@ def create_exclusive(path: Path, text: str | bytes) -> None:
     finally:
         os.unlink(temp)
     _fsync_dir(path.parent)
+
+
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+_renameat2: Callable[..., int] | bool | None = False  # False: not looked up yet
+
+
+def _exchange(a: str | Path, b: str | Path) -> bool:
+    """Swap two names atomically (Linux renameat2 RENAME_EXCHANGE); False where the system cannot."""
+    global _renameat2
+    if _renameat2 is False:
+        _renameat2 = None
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            _renameat2 = libc.renameat2
+        except (OSError, AttributeError):
+            pass
+    if _renameat2 is None or _renameat2 is True:
+        return False
+    if _renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
+        return True
+    import ctypes
+
+    code = ctypes.get_errno()
+    if code in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
+        _renameat2 = None  # a file system without the flag: plain rename after the check
+        return False
+    raise OSError(code, os.strerror(code), str(b))
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -68,3 +214,14 @@ def _fsync_dir(folder: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def remove_temp_files(folder: Path) -> None:
+    """Remove temporary files of a write killed before its rename (call holding the writer lock)."""
+    try:
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.name.startswith(".") and entry.name.endswith(TEMP_SUFFIX):
+                    os.unlink(entry.path)
+    except FileNotFoundError:
+        pass

@@ -711,7 +711,7 @@ def test_closing_evidence_cache_of_the_wrong_shape_is_ignored(gt, store: Path, c
     git(store, "add", "-A")
     git(store, "commit", "-q", "-m", "tasks\n\nCloses: t0")
     expected = gt(store, "status", "--json").json()
-    caches = list((store / ".git" / "gtask").glob("evidence-*.json"))
+    caches = list((store / ".git" / "gtask" / "cache").glob("evidence-*.json"))
     assert caches
     for path in caches:
         path.write_text(content)

@@ -118,7 +118,9 @@ def test_next_for_an_agent_offers_only_agent_lanes(cli: Cli, laned: Path, monkey
     assert json.loads(cli("next", "--json", "--agent", "bot").stdout)["id"] == "auto"
     monkeypatch.setenv("GTASK_AGENT", "bot")
     assert json.loads(cli("next", "--json").stdout)["id"] == "auto"
-    assert ready_ids(cli, "--lane", "decision") == ["decide"]
+    assert ready_ids(cli, "--lane", "decision") == []  # an agent's ready is what it may take (issue 14)
+    monkeypatch.delenv("GTASK_AGENT")
+    assert ready_ids(cli, "--lane", "decision") == ["decide"]  # a person sees every lane
     assert json.loads(cli("list", "--json", "--lane", "autonomous").stdout)[0]["id"] == "auto"
 
 

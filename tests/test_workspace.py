@@ -52,9 +52,12 @@ def test_view_groups_by_repository_and_state(workspace: Path, capsys) -> None:
     assert repos["web"]["integration_branch"] == "main" and len(repos["web"]["commit"]) == 40
     assert data["across"] == [{"task": "web:login", "waits_on": "api:auth", "state": "waiting"}]
     capsys.readouterr()
-    assert run(["view", str(workspace)]) == 0
+    assert run(["view", str(workspace), "--all"]) == 0  # every task, as listed before the summary
     text = capsys.readouterr().out
     assert "web:login waits on api:auth" in text and "api  (" in text
+    assert run(["view", str(workspace)]) == 0  # the summary names the wait under "needs a person"
+    text = capsys.readouterr().out
+    assert "web:login waits on api:auth" in text and "REPOSITORIES (2)" in text
     assert run(["view", str(workspace), "--format", "mermaid"]) == 0
     mermaid = capsys.readouterr().out
     assert 'subgraph p0["api"]' in mermaid and 'subgraph p1["web"]' in mermaid

@@ -58,10 +58,11 @@ def test_list_removal_deletes_only_that_item() -> None:
     assert changed_lines(SAMPLE, new) == ["-  - a"]
 
 
-def test_flow_list_is_rewritten_block_style() -> None:
+def test_flow_list_keeps_its_flow_style() -> None:
     new = edit(SAMPLE, labels=["x", "y", "z"])
-    assert "labels:\n  - x\n  - y\n  - z\n" in new
+    assert "labels: [x, y, z]\n" in new
     assert "custom: {nested: [1, 2]}" in new
+    assert "labels: [x, \"a, b\"]\n" in edit(SAMPLE, labels=["x", "a, b"])  # flow indicators are quoted
 
 
 def test_new_keys_go_at_the_end_of_the_front_matter() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from gtask.cli.options import (
@@ -16,6 +18,9 @@ from gtask.cli.options import (
 from gtask.core.attempts import OUTCOMES, REASONS
 from gtask.output import render
 
+if TYPE_CHECKING:
+    from gtask.protocol.attempts import AttemptResult
+
 
 @click.group()
 def attempt() -> None:
@@ -23,7 +28,7 @@ def attempt() -> None:
 
 
 
-def _report(result, verb: str, as_json: bool) -> None:
+def _report(result: AttemptResult, verb: str, as_json: bool) -> None:
     if as_json:
         render.emit_json(result.to_json())
     else:

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from gtask.cli.options import agent_option, complete_ids, json_option, open_session, push_option
 from gtask.output import render
 
+if TYPE_CHECKING:
+    from gtask.protocol.claims import Outcome
 
-def _report(outcome, verb: str, as_json: bool) -> None:
+
+def _report(outcome: Outcome, verb: str, as_json: bool) -> None:
     if as_json:
         render.emit_json(outcome.to_json())
         return

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, cast
+
 import click
 
 from gtask.output import render
+
+if TYPE_CHECKING:
+    from click.shell_completion import ShellComplete
 
 
 @click.command()
@@ -15,5 +20,5 @@ def completion(ctx: click.Context, shell: str) -> None:
     from click.shell_completion import get_completion_class
 
     root = ctx.find_root().command
-    script = get_completion_class(shell)(root, {}, "gtask", "_GTASK_COMPLETE").source()
+    script = cast("type[ShellComplete]", get_completion_class(shell))(root, {}, "gtask", "_GTASK_COMPLETE").source()
     render.out(script.rstrip())

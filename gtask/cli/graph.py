@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from gtask.cli.options import open_plan, workspace_options
 from gtask.errors import NotFound
 from gtask.output import render
+
+if TYPE_CHECKING:
+    from gtask.core.graph import Node
 
 
 @click.command()
@@ -26,7 +31,7 @@ def graph(ctx: click.Context, fmt: str, ids: str | None, root_id: str | None, as
     project = plan.project
     render.problems(plan.errors, as_json or fmt == "json")
 
-    def node_of(text: str):
+    def node_of(text: str) -> Node:
         node = plan.graph.resolve(project or "", text.strip())
         if node not in plan.graph.tasks:
             raise NotFound(f"no task {text.strip()!r}")

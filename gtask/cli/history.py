@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from gtask.cli.options import agent_option, complete_ids, json_option, open_session, open_store
 from gtask.output import render
 
+if TYPE_CHECKING:
+    from gtask.gitio.git import Git
+    from gtask.store.store import Store
 
-def _git(store):
+
+def _git(store: Store) -> Git:
     from gtask.protocol.session import repo_of
 
     return repo_of(store)

@@ -25,7 +25,7 @@ def init(ctx: click.Context, project: str | None, agents_file: str | None, merge
         from gtask.output.guide import append_guide
 
         path = store.root / agents_file
-        added = append_guide(path)
+        added = append_guide(path, store.root)
         render.out(f"{'Added the agent guide to' if added else 'The agent guide is already in'} {store.label(path)}")
     if merge_driver:
         from gtask.errors import UsageError

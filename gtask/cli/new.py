@@ -25,11 +25,17 @@ from gtask.output import render
 @click.option("--commit", is_flag=True, help="Commit the new file (only that file) on the current branch.")
 @click.option("--agent", help="File it as this agent: the task starts as proposed (also when $GTASK_AGENT is set).")
 @click.pass_context
-def new(ctx: click.Context, title: str, task_id: str | None, commit: bool, agent: str | None,
+def new(ctx: click.Context, /, title: str, task_id: str | None, commit: bool, agent: str | None,
         **fields: object) -> None:
     """Create a task file and print its ID (an agent's task starts as proposed)."""
+    from gtask.errors import UsageError
     from gtask.protocol.session import create_task
 
+    if not title.strip() or len(title.splitlines()) != 1:
+        raise UsageError("the title must be one non-empty line")
+    store = open_store(ctx)
+    if fields.get("lane") is not None and fields["lane"] not in store.config.lanes:
+        raise UsageError(f"--lane {fields['lane']!r} is not a configured lane: {', '.join(store.config.lanes)}")
     fields = {k: (list(v) if isinstance(v, tuple) else v) for k, v in fields.items()}
-    task = create_task(open_store(ctx), title, fields, task_id=task_id, commit=commit, agent=agent)
+    task = create_task(store, title, fields, task_id=task_id, commit=commit, agent=agent)
     render.out(task.id)

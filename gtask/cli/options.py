@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from gtask.output import render
 from gtask.store.store import Store
+
+if TYPE_CHECKING:
+    from gtask.plan.planning import Plan
+    from gtask.plan.workspace import Workspace
+    from gtask.protocol.session import Session
 
 
 def json_option(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -25,7 +30,7 @@ def open_store(ctx: click.Context) -> Store:
     return store
 
 
-def open_session(ctx: click.Context, agent: str | None = None):
+def open_session(ctx: click.Context, agent: str | None = None) -> Session:
     """The store of `-C PATH` with its repository and the agent acting (--agent, $GTASK_AGENT, git user.name)."""
     from gtask.protocol.session import Session
 
@@ -56,7 +61,7 @@ def workspace_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def load_workspace(ctx: click.Context, repos: tuple[str, ...], workspace_file: str | None, worktree: bool,
-                   quiet: bool = False, default_here: bool = False):
+                   quiet: bool = False, default_here: bool = False) -> Workspace:
     """Read the workspace named by the options, with a progress line on a terminal."""
     from gtask.output.progress import Progress
     from gtask.plan.workspace import load, workspace_paths
@@ -67,7 +72,7 @@ def load_workspace(ctx: click.Context, repos: tuple[str, ...], workspace_file: s
 
 
 def open_plan(ctx: click.Context, repos: tuple[str, ...] = (), workspace_file: str | None = None,
-              worktree: bool = False, quiet: bool = False):
+              worktree: bool = False, quiet: bool = False) -> Plan:
     """The plan of this repository, or of a workspace when one is named."""
     from gtask.plan.planning import Plan
 

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from gtask.cli.options import json_option, open_plan, open_session, workspace_options
 from gtask.output import render, views
+
+if TYPE_CHECKING:
+    from gtask.plan.planning import Filters
 
 
 def filter_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -31,15 +35,18 @@ def ready(ctx: click.Context, lane: str | None, label: str | None, milestone: st
           repos: tuple[str, ...], worktree: bool, as_json: bool) -> None:
     """List the tasks that can start now, best first."""
     from gtask.plan.planning import Filters
+    from gtask.protocol.session import acts_as_agent
 
     plan = open_plan(ctx, repos, workspace_file, worktree, as_json)
-    render.problems(plan.errors, as_json)
-    ranked = plan.ranked_ready(Filters(lane, label, milestone))
+    render.problems(render.listing_problems(plan.problems), as_json)
+    agent = acts_as_agent()
+    # an agent's ready is what it may take (as next and claim); a person sees everything, lanes marked
+    ranked = plan.ranked_ready(Filters(lane, label, milestone, plan.agent_lanes if agent else None))
     if as_json:
         render.emit_json([{**task.to_json("ready"), "score": score.to_json()} for task, score in ranked])
         return
     render.task_rows([task for task, _ in ranked], {task.id: "ready" for task, _ in ranked},
-                     with_project=plan.project is None)
+                     with_project=plan.project is None, with_lane=not agent)
 
 
 @click.command("next")
@@ -59,7 +66,7 @@ def next_task(ctx: click.Context, lane: str | None, label: str | None, milestone
               explain: bool, do_claim: bool, agent: str | None, push: str | None, tries: int,
               workspace_file: str | None, repos: tuple[str, ...], worktree: bool, as_json: bool) -> int:
     """Print the best ready task: priority, then how much it unblocks, then age."""
-    from gtask.plan.planning import Filters
+    from gtask.plan.planning import Filters, spread
     from gtask.protocol.session import acts_as_agent
 
     if do_claim:
@@ -67,9 +74,11 @@ def next_task(ctx: click.Context, lane: str | None, label: str | None, milestone
             raise click.UsageError("--claim works in one repository: run it there (-C PATH)")
         return _claim_next(ctx, Filters(lane, label, milestone), agent, push, tries, as_json)
     plan = open_plan(ctx, repos, workspace_file, worktree, as_json)
-    render.problems(plan.errors, as_json)
+    render.problems(render.listing_problems(plan.problems), as_json)
     for_agent = plan.agent_lanes if acts_as_agent(agent) else None  # an agent sees only its lanes
     ranked = plan.ranked_ready(Filters(lane, label, milestone, for_agent))
+    first = ranked[0][0] if ranked else None
+    ranked = spread(ranked, (agent or os.environ.get("GTASK_AGENT")) if for_agent is not None else None)
     if not ranked:
         if as_json:
             render.emit_json(None)
@@ -83,11 +92,15 @@ def next_task(ctx: click.Context, lane: str | None, label: str | None, milestone
     shown = task.id if plan.project else f"{task.project}:{task.id}"
     render.out(f"{render.safe(shown)}  P{task.priority}  {render.safe(task.title)}")
     if explain:
-        render.explain_score(task, score, [(t.id, s) for t, s in ranked[1:4]])
+        render.explain_score(task, score, [(plan.label((t.project, t.id)), s) for t, s in ranked[1:4]])
+        if task is not first:
+            render.out("  chosen by spreading: as good as the top candidate; this agent prefers it "
+                       "(rendezvous hash of agent and task), so racing agents take different tasks")
     return 0
 
 
-def _claim_next(ctx: click.Context, filters, agent: str | None, push: str | None, tries: int, as_json: bool) -> int:
+def _claim_next(ctx: click.Context, filters: Filters, agent: str | None, push: str | None, tries: int,
+                as_json: bool) -> int:
     from gtask.protocol.claims import claim_next
 
     session = open_session(ctx, agent)
@@ -98,8 +111,10 @@ def _claim_next(ctx: click.Context, filters, agent: str | None, push: str | None
         else:
             render.err("nothing is ready")
         return 0
-    if as_json:
-        render.emit_json(outcome.to_json())
+    if as_json:  # the body is the specification the agent executes: no `show` needed after a claim
+        data = outcome.to_json()
+        data["task"]["body"] = outcome.task.body
+        render.emit_json(data)
     else:
         render.outcome(outcome, "claimed")
     return 0
@@ -113,8 +128,8 @@ def blocked(ctx: click.Context, workspace_file: str | None, repos: tuple[str, ..
             as_json: bool) -> None:
     """List waiting tasks and the unfinished tasks each waits on, nearest first."""
     plan = open_plan(ctx, repos, workspace_file, worktree, as_json)
-    render.problems(plan.errors, as_json)
-    entries = []
+    render.problems(render.listing_problems(plan.problems), as_json)
+    entries: list[dict[str, Any]] = []
     for node, waits in plan.graph.blocked(plan.project):
         gates = [{"ref": gate, "state": "gate not passed", "distance": 1, "title": None}
                  for gate in plan.graph.held.get(node, [])]
@@ -142,7 +157,7 @@ def order(ctx: click.Context, workspace_file: str | None, repos: tuple[str, ...]
     from gtask.errors import Conflict
 
     plan = open_plan(ctx, repos, workspace_file, worktree, as_json)
-    render.problems(plan.errors, as_json)
+    render.problems(render.listing_problems(plan.problems), as_json)
     try:
         waves, critical = plan.graph.order()
     except nx.NetworkXUnfeasible:

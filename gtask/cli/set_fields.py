@@ -19,7 +19,13 @@ def set_fields(ctx: click.Context, task_id: str, assignments: tuple[str, ...], c
     Lists take comma-separated values (depends_on=a,b) or YAML ([a, b]).
     Only the lines that change are rewritten.
     """
+    from gtask.core.assignments import parse_assignments
+    from gtask.errors import UsageError
     from gtask.protocol.session import set_task
 
-    task = set_task(open_store(ctx), task_id, list(assignments), commit=commit)
+    store = open_store(ctx)
+    lane = parse_assignments([a for a in assignments if a.split("=", 1)[0].strip() == "lane"], {}).get("lane")
+    if isinstance(lane, str) and lane not in store.config.lanes:
+        raise UsageError(f"lane {lane!r} is not one of the configured lanes: {', '.join(store.config.lanes)}")
+    task = set_task(store, task_id, list(assignments), commit=commit)
     render.out(task.id)

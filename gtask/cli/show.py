@@ -18,4 +18,4 @@ def show(ctx: click.Context, task_id: str, as_json: bool) -> None:
     if as_json:
         render.emit_json(detail.to_json())
         return
-    render.task_detail(detail.task, detail.state, detail.dependencies, detail.dependents)
+    render.task_detail(detail.task, detail.state, detail.dependencies, detail.dependents, detail.children)

@@ -1,6 +1,8 @@
-"""The agent workflow: `approve`, `reject`, `triage`, `gate`, `events`, `agents`."""
+"""The agent workflow: `approve`, `reject`, `gate`, `events`, `agents` (`triage` is in triage.py)."""
 
 from __future__ import annotations
+
+from typing import Any, cast
 
 import click
 
@@ -9,18 +11,27 @@ from gtask.output import render
 
 
 @click.command()
-@click.argument("task_ids", metavar="ID...", nargs=-1, required=True, shell_complete=complete_ids)
+@click.argument("task_ids", metavar="[ID]...", nargs=-1, shell_complete=complete_ids)
 @click.option("--lane", help="Put the approved tasks in this lane (one of the configured lanes).")
+@click.option("--rule", "rule_name", metavar="NAME",
+              help="Apply this approval rule of the integration branch's config to every proposal it matches.")
 @agent_option
 @json_option
 @click.pass_context
-def approve(ctx: click.Context, task_ids: tuple[str, ...], lane: str | None, agent: str | None,
-            as_json: bool) -> None:
+def approve(ctx: click.Context, task_ids: tuple[str, ...], lane: str | None, rule_name: str | None,
+            agent: str | None, as_json: bool) -> None:
     """A person approves proposed tasks: status todo, one commit."""
+    from gtask.errors import UsageError
     from gtask.protocol.approval import approve as approve_tasks
+    from gtask.protocol.approval import approve_by_rule
 
+    if bool(task_ids) == bool(rule_name) or (rule_name and lane):
+        raise UsageError("name the tasks to approve, or pass --rule NAME (without IDs or --lane)")
     session = open_session(ctx, agent)
-    committed = approve_tasks(session, list(task_ids), lane)
+    committed = approve_by_rule(session, rule_name) if rule_name else approve_tasks(session, list(task_ids), lane)
+    if committed.commit is None:
+        render.emit_json({"tasks": [], "commit": None}) if as_json else render.err("no proposal matches the rule")
+        return
     tasks = [session.store.get(task_id) for task_id in committed.changed]
     if as_json:
         render.emit_json({"tasks": [t.to_json() for t in tasks], "commit": committed.commit})
@@ -46,29 +57,7 @@ def reject(ctx: click.Context, task_id: str, reason: str, agent: str | None, as_
     if as_json:
         render.emit_json({"task": task.to_json(), "commit": committed.commit})
         return
-    render.out(f"rejected {render.safe(task.id)} in {committed.commit[:12]}")
-
-
-@click.command()
-@json_option
-@click.pass_context
-def triage(ctx: click.Context, as_json: bool) -> None:
-    """List what waits for a person's decision, by lane: proposed tasks, and ready tasks in person lanes."""
-    from gtask.protocol.approval import awaiting_decision
-
-    waiting = awaiting_decision(open_store(ctx))
-    if as_json:
-        render.emit_json([{**task.to_json(), "waits_for": why} for task, why in waiting])
-        return
-    if not waiting:
-        render.err("nothing waits for a decision")
-    by_lane: dict[str, list] = {}
-    for task, why in waiting:
-        by_lane.setdefault(task.lane or "(no lane)", []).append((task, why))
-    for lane in sorted(by_lane):
-        render.out(f"{render.safe(lane)}:")
-        for task, why in by_lane[lane]:
-            render.out(f"  {render.safe(task.id)}  P{task.priority}  {render.safe(task.title)}  [needs {why}]")
+    render.out(f"rejected {render.safe(task.id)} in {cast(str, committed.commit)[:12]}")  # the status changed
 
 
 @click.group()
@@ -102,14 +91,16 @@ def gate_run(ctx: click.Context, milestone: str, agent: str | None, as_json: boo
 def gate_status(ctx: click.Context, as_json: bool) -> None:
     """Each milestone of the integration branch's config with its gate and newest result here."""
     from gtask.gitstate.branches import integration_commit
-    from gtask.gitstate.holds import gate_results, integration_milestones
+    from gtask.gitstate.holds import gate_results, integration_milestones, integration_signers
     from gtask.protocol.session import repo_of
 
     store = open_store(ctx)
     git = repo_of(store)
-    milestones = integration_milestones(store, git, integration_commit(store, git))
+    tip = integration_commit(store, git)
+    milestones = integration_milestones(store, git, tip)
     head = git.head_commit()
-    results = gate_results(git, head) if head else {}
+    results = gate_results(git, head, integration_signers(store, git, tip)) if head else {}
+    rows: list[dict[str, Any]]
     rows = [{"milestone": name, "gate": m.gate if isinstance(m.gate, str) or m.gate is None else list(m.gate),
              "after": list(m.after), "result": results[name].to_json() if name in results else None}
             for name, m in sorted(milestones.items())]
@@ -119,7 +110,8 @@ def gate_status(ctx: click.Context, as_json: bool) -> None:
     if not rows:
         render.err("no milestones in the integration branch's config")
     render.table(["MILESTONE", "AFTER", "RESULT", "GATE"],
-                 [[r["milestone"], ",".join(r["after"]) or "-", r["result"]["result"] if r["result"] else "not run",
+                 [[r["milestone"], ",".join(r["after"]) or "-",
+                   f"{r['result']['result']} ({r['result']['signature']})" if r["result"] else "not run",
                    r["gate"] if isinstance(r["gate"], str) else " ".join(r["gate"] or ["-"])] for r in rows])
 
 
@@ -133,7 +125,8 @@ def events(ctx: click.Context, since: str, until: str, as_json: bool) -> None:
     from gtask.gitstate.events import events_since
     from gtask.protocol.session import repo_of
 
-    found = events_since(repo_of(open_store(ctx)), since, until)
+    store = open_store(ctx)
+    found = events_since(repo_of(store), since, until, known=store.ids(), project=store.project)
     if as_json:
         render.emit_json([event.to_json() for event in found])
         return

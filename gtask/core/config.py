@@ -39,6 +39,8 @@ class Config:
     agent_lanes: tuple[str, ...] = DEFAULT_AGENT_LANES  # lanes agents may take without a person
     claim_push: bool = False
     milestones: dict[str, Milestone] = field(default_factory=dict)
+    approval_rules: tuple[ApprovalRule, ...] = ()  # honoured only as the integration branch's config has them
+    gate_signers: str | None = None  # allowed-signers file (repository root relative) that gate results must match
     raw: dict[str, Any] = field(default_factory=dict)
 
     def push_to(self, push: str | None) -> str | None:
@@ -98,14 +100,21 @@ def _build(data: dict[str, Any], default_project: str) -> Config:
     branch = data.get("integration_branch")
     if branch is not None and not _is_branch_name(branch):
         raise _Bad("integration_branch", f"integration_branch {branch!r} is not a branch name")
+    signers = data.get("gate_signers")
+    if signers is not None and (not isinstance(signers, str) or not signers.strip() or signers.startswith("/")
+                                or ".." in signers.split("/") or not signers.isprintable()):
+        raise _Bad("gate_signers", "gate_signers must be the path, from the repository root, of an allowed-signers "
+                                   "file committed on the integration branch")
     return Config(
         project=project,
+        gate_signers=signers,
         integration_branch=str(branch) if branch else None,
         lease_seconds=lease,
         lanes=tuple(lanes),
         agent_lanes=tuple(agent_lanes),
         claim_push=bool(data.get("claim_push", False)),
         milestones=_milestones(data.get("milestones")),
+        approval_rules=_approval_rules(data.get("approval_rules"), tuple(lanes)),
         raw=data,
     )
 
@@ -152,6 +161,60 @@ def _milestones(raw: Any) -> dict[str, Milestone]:
             raise _Bad("milestones", f"{where}.after must name milestones of this config")
         found[name] = Milestone(name, gate, shell, tuple(after))
     return found
+
+
+@dataclass(frozen=True)
+class ApprovalRule:
+    """An approval rule: agents' proposals it matches land as `todo` in its lane without a person.
+
+    `agents` empty means any agent; with `labels`, every label of the task must be one of them and it has one.
+    """
+
+    name: str
+    lane: str
+    agents: tuple[str, ...] = ()
+    labels: tuple[str, ...] = ()
+
+    def matches(self, agent: str | None, labels: list[str]) -> bool:
+        """Whether a proposal filed by `agent` with these labels falls under this rule."""
+        if agent is None or (self.agents and agent not in self.agents):
+            return False
+        return not self.labels or (bool(labels) and all(label in self.labels for label in labels))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "lane": self.lane, "agents": list(self.agents), "labels": list(self.labels)}
+
+
+def _approval_rules(raw: Any, lanes: tuple[str, ...]) -> tuple[ApprovalRule, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise _Bad("approval_rules", "approval_rules must be a list of rules (name, agents, labels, lane)")
+    found: list[ApprovalRule] = []
+    for number, rule in enumerate(raw, 1):
+        where = f"approval_rules[{number}]"
+        if not isinstance(rule, dict):
+            raise _Bad("approval_rules", f"{where} must be a mapping (name, agents, labels, lane)")
+        unknown = set(rule) - {"name", "agents", "labels", "lane"}
+        if unknown:
+            raise _Bad("approval_rules", f"{where} has unknown keys: {', '.join(sorted(map(str, unknown)))}")
+        name, lane = rule.get("name"), rule.get("lane")
+        if not isinstance(name, str) or not name.strip() or not name.isprintable():
+            raise _Bad("approval_rules", f"{where} needs a name (one printable line)")
+        if name in {r.name for r in found}:
+            raise _Bad("approval_rules", f"{where}: the name {name!r} is used twice")
+        if lane not in lanes:
+            raise _Bad("approval_rules", f"{where} ({name}): lane must be one of the configured lanes "
+                                         f"({', '.join(lanes)}), not {lane!r}")
+        lists = {}
+        for key in ("agents", "labels"):
+            value = rule.get(key, [])
+            value = [value] if isinstance(value, str) else value
+            if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+                raise _Bad("approval_rules", f"{where} ({name}): {key} must be a list of names")
+            lists[key] = tuple(value)
+        found.append(ApprovalRule(name, str(lane), lists["agents"], lists["labels"]))
+    return tuple(found)
 
 
 _BRANCH = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]*(/[A-Za-z0-9_][A-Za-z0-9._-]*)*")

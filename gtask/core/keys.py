@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-# kinds: text, texts (a list of strings), refs (a list of task references), priority, status, time, attempts
+# kinds: text, texts (a list of strings), refs (a list of task references), ref (one task reference), priority,
+#        status, time, attempts
 # written_by: anyone (people and agents, by hand or with set/new), gtask (protocol steps only)
 # merge: scalar (a change on one side wins, both: conflict), set (lists merge as sets), status (by precedence),
 #        with_status (follows the side whose status wins), earliest, latest_same_claimer, attempts (by agent, start)
@@ -37,6 +38,7 @@ KEYS = (
     Key("status", "status", "anyone", "status", "list", "proposed, todo, in_progress, blocked, done, canceled"),
     Key("priority", "priority", "anyone", "scalar", "list", "0 (most urgent) to 4; default 2"),
     Key("depends_on", "refs", "anyone", "set", "show", "tasks that must be finished first"),
+    Key("parent", "ref", "anyone", "scalar", "show", "the task this one is part of (does not block either way)"),
     Key("trigger", "text", "anyone", "scalar", "show", "why or when this becomes urgent"),
     Key("steps", "texts", "anyone", "set", "show", "pre-decided steps"),
     Key("risks", "texts", "anyone", "set", "show", "known risks"),

@@ -101,11 +101,11 @@ def _same_claimer(ours: dict[str, Any], theirs: dict[str, Any]) -> bool:
 
 def merge_value(key: str, base: Any, ours: Any, theirs: Any, same_claimer: bool = False) -> Any:
     """Merge one key's three values (MISSING when absent); raise _KeyConflict when they cannot be reconciled."""
-    if ours == theirs:
+    if exact(ours) == exact(theirs):
         return ours
-    if ours == base:
+    if exact(ours) == exact(base):
         return theirs
-    if theirs == base:
+    if exact(theirs) == exact(base):
         return ours
     if MISSING in (ours, theirs):
         raise _KeyConflict  # deleted on one side, changed on the other
@@ -123,10 +123,28 @@ def merge_value(key: str, base: Any, ours: Any, theirs: Any, same_claimer: bool 
 
 def merge_sets(base: list[Any], ours: list[Any], theirs: list[Any]) -> list[Any]:
     """Merge lists as sets: removals from either side hold, additions from both stay; ours' order first."""
-    removed = [item for item in base if item not in ours or item not in theirs]
-    result = [item for item in ours if item not in removed]
-    result += [item for item in theirs if item not in base and item not in result]
+    # keyed by the exact YAML scalar (2, 2.0 and true are three items) and by sets: linear, not quadratic
+    in_base, in_ours, in_theirs = ({exact(item) for item in side} for side in (base, ours, theirs))
+    removed = {key for key in in_base if key not in in_ours or key not in in_theirs}
+    result = [item for item in ours if exact(item) not in removed]
+    kept = {exact(item) for item in result}
+    for item in theirs:
+        key = exact(item)
+        if key not in in_base and key not in kept:
+            result.append(item)
+            kept.add(key)
     return result
+
+
+def exact(value: Any) -> Any:
+    """A value as YAML wrote it, for comparing: 2, 2.0 and true differ (Python says 2 == 2.0 == True)."""
+    if isinstance(value, dict):
+        return ("map", tuple((exact(k), exact(v)) for k, v in value.items()))
+    if isinstance(value, list):
+        if all(type(v) is str for v in value):
+            return ("texts", tuple(value))  # the common case, cheaply: a list of strings
+        return ("list", tuple(exact(v) for v in value))
+    return value if type(value) is str else (type(value).__name__, repr(value))
 
 
 def merge_attempts(base: Any, ours: Any, theirs: Any) -> list[Any]:
@@ -201,7 +219,7 @@ def merge_texts(base: str, ours: str, theirs: str, line_merge: LineMerge, marker
     if conflicts or body_conflicted:
         return MergeResult(text, conflicts + (["body"] if body_conflicted else []))
     try:
-        if parse(text, "merged").data != data:
+        if exact(parse(text, "merged").data) != exact(data):
             raise InvalidTask("the merged front matter does not say what the merge decided")
     except InvalidTask as exc:
         return _whole_file(base, ours, theirs, line_merge, f"the merged file would not be valid: {exc.message}")
@@ -229,13 +247,13 @@ def _clean_head(base: TaskFile | None, ours: TaskFile, theirs: TaskFile, data: d
     if conflicted:
         return None
     try:
-        return text if parse(text, "merged").data == data else None
+        return text if exact(parse(text, "merged").data) == exact(data) else None
     except InvalidTask:
         return None
 
 
 def _changes(ours: dict[str, Any], merged: dict[str, Any]) -> dict[str, Any]:
-    changes = {key: value for key, value in merged.items() if key not in ours or ours[key] != value}
+    changes = {key: value for key, value in merged.items() if key not in ours or exact(ours[key]) != exact(value)}
     changes.update({key: REMOVE for key in ours if key not in merged})
     return changes
 

@@ -41,6 +41,7 @@ class Task:
     path: str = ""
     priority: int = DEFAULT_PRIORITY
     depends_on: list[str] = field(default_factory=list)
+    parent: str | None = None
     trigger: str | None = None
     steps: list[str] = field(default_factory=list)
     risks: list[str] = field(default_factory=list)
@@ -89,6 +90,7 @@ class Task:
             "state": state or self.status,
             "priority": self.priority,
             "depends_on": list(self.depends_on),
+            "parent": self.parent,
             "labels": list(self.labels),
             "lane": self.lane,
             "milestone": self.milestone,

@@ -64,6 +64,7 @@ def build_task(tf: TaskFile, task_id: str, project: str, path: str) -> tuple[Tas
     status = _status(check, data.get("status"))
     priority = _priority(check, data.get("priority"))
     depends_on = _depends_on(check, data.get("depends_on"), task_id)
+    parent = _parent(check, data.get("parent"), task_id)
     fields: dict[str, Any] = {key: check.string(key, data.get(key)) for key in TEXT_KEYS}
     fields.update({key: check.string_list(key, data.get(key)) for key in TEXT_LIST_KEYS})
     for key in TIME_KEYS:
@@ -72,16 +73,39 @@ def build_task(tf: TaskFile, task_id: str, project: str, path: str) -> tuple[Tas
     if "id" in data:
         check.warning("id", "the ID is the file name; the 'id' key is ignored")
     extra = {k: v for k, v in data.items() if isinstance(k, str) and k not in KNOWN_KEYS}
+    for key in extra:  # a typo'd key is kept, and what it meant silently vanishes: say so
+        meant = close_key(key)
+        if meant is not None:
+            check.warning(key, f"unknown key {key!r}: did you mean `{meant}`?")
     if status == "in_progress" and not fields["claimed_by"]:
         check.warning("status", "status is in_progress but nobody has claimed the task")
     if any(p.is_error for p in check.problems) or title is None or status is None:
         return None, check.problems
     task = Task(
         id=task_id, title=title, status=status, project=project, path=path,
-        priority=priority, depends_on=depends_on, attempts=attempts, extra=extra,
+        priority=priority, depends_on=depends_on, parent=parent, attempts=attempts, extra=extra,
         body=tf.body, lines={k: v[0] for k, v in tf.key_lines.items()}, **fields,
     )
     return task, check.problems
+
+
+TYPO_HINT = "did you mean `"
+
+
+def is_typo_warning(problem: Problem) -> bool:
+    """A warning about a key that looks like a typo of a known one: listings show it too, not only `check`."""
+    return not problem.is_error and problem.message.startswith("unknown key ") and TYPO_HINT in problem.message
+
+
+def close_key(key: str) -> str | None:
+    """The known key a typo'd key most likely meant (`depends-on`, `prority`), or None when none is close."""
+    import difflib
+
+    normal = key.strip().lower().replace("-", "_").replace(" ", "_")
+    if normal in KNOWN_KEYS:
+        return normal
+    found = difflib.get_close_matches(normal, KNOWN_KEYS, n=1, cutoff=0.8)
+    return found[0] if found else None
 
 
 def _title(check: _Checker, value: Any) -> str | None:
@@ -132,6 +156,21 @@ def _depends_on(check: _Checker, value: Any, task_id: str) -> list[str]:
         seen.add(str(ref).lower())
         refs.append(str(ref))
     return refs
+
+
+def _parent(check: _Checker, value: Any, task_id: str) -> str | None:
+    text = check.string("parent", value)
+    if text is None:
+        return None
+    try:
+        ref = Ref.parse(text)
+    except ValueError as exc:
+        check.error("parent", str(exc))
+        return None
+    if ref.project is None and ref.id.lower() == task_id.lower():
+        check.error("parent", f"task {task_id!r} is its own parent")
+        return None
+    return str(ref)
 
 
 def _time(check: _Checker, key: str, value: Any) -> str | None:

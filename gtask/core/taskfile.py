@@ -50,11 +50,36 @@ for _tag in ("binary", "set", "timestamp", "omap", "pairs"):
     TaskLoader.add_constructor(f"tag:yaml.org,2002:{_tag}", _refuse_tag)
 
 
+_PLAIN_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+_NOT_TEXT = {"yes", "no", "on", "off", "true", "false", "null"}  # YAML 1.1 words that are not strings
+
+
+def plain_word(text: str) -> bool:
+    """Whether YAML reads this text, written plain, as exactly this string (a word, not true/null/a number)."""
+    return bool(_PLAIN_WORD.fullmatch(text)) and text.lower() not in _NOT_TEXT
+
+
 def load_yaml(text: str) -> Any:
     """Load YAML safely: no object tags, no aliases, no timestamps, no deep nesting."""
-    if "*" in text or sum(map(text.count, "[{-:?")) > MAX_DEPTH:
+    if plain_word(text):
+        return text  # a plain word is that string: the common list item, without the parser's cost
+    if "*" in text or (sum(map(text.count, "[{-:?")) > MAX_DEPTH and _depth_bound(text) > MAX_DEPTH):
         check_events(text)
     return yaml.load(text, Loader=TaskLoader)
+
+
+def _depth_bound(text: str) -> int:
+    """An upper bound on how deep lists and maps nest, without parsing (a long flat list is cheap to read).
+
+    A block collection that holds a line starts at a column no greater than the line's indent, and at most two
+    (a map and its list value) share a column; on the line itself each new level needs `- `, `? ` or `: `;
+    flow collections need a bracket each.
+    """
+    deepest = 0
+    for line in text.split("\n"):
+        indent = len(line) - len(line.lstrip(" \t"))
+        deepest = max(deepest, 2 * (indent + 1) + line.count("-") + line.count("?") + line.count(":") + 1)
+    return deepest + text.count("[") + text.count("{")
 
 
 def check_events(text: str, aliases: bool = False) -> None:
@@ -174,8 +199,27 @@ def decode(raw: bytes, label: str) -> str:
         raise InvalidTask(f"file is not valid UTF-8 (byte {exc.start})", path=label, line=line) from exc
 
 
+_ODD_KEY = re.compile(r"^[\"'?!&{]", re.M)  # a key spelled so that the line scan below cannot name it
+
+
+def _spelled_twice(fm_text: str) -> tuple[str, int] | None:
+    """A top-level key given twice in spellings the line scan misses (`"st\\x61tus"`, `? status`): key, 0-based line."""
+    root = yaml.compose(fm_text, Loader=TaskLoader)
+    if not isinstance(root, yaml.MappingNode):
+        return None
+    seen: set[tuple[str, str]] = set()
+    for key, _ in root.value:
+        if isinstance(key, yaml.ScalarNode):
+            if (key.tag, key.value) in seen:
+                return key.value, key.start_mark.line
+            seen.add((key.tag, key.value))
+    return None
+
+
 def parse(text: str, label: str) -> TaskFile:
     """Parse task file text; raise InvalidTask naming the file line of any problem."""
+    if len(text) > MAX_BYTES // 4 and len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
+        raise InvalidTask(f"the task would be over 1 MiB; task files are limited to {MAX_BYTES} bytes", path=label)
     lines = split_lines(text)
     if not lines:
         raise InvalidTask("file is empty; a task needs front matter with title and status", path=label, line=1)
@@ -187,6 +231,7 @@ def parse(text: str, label: str) -> TaskFile:
     fm_text = "".join(lines[1:fm_end])
     try:
         data = load_yaml(fm_text)
+        twice = _spelled_twice(fm_text) if _ODD_KEY.search(fm_text) else None
     except yaml.MarkedYAMLError as exc:
         message, line = yaml_error(exc, first_line=2)
         raise InvalidTask(message, path=label, line=line) from None
@@ -199,6 +244,9 @@ def parse(text: str, label: str) -> TaskFile:
     if not isinstance(data, dict):
         kind = "a list" if isinstance(data, list) else "a single value"
         raise InvalidTask(f"front matter is {kind}; it must be a mapping of keys to values", path=label, line=2)
+    if twice is not None:
+        raise InvalidTask(f"key {twice[0]!r} appears more than once (spelled differently)", path=label,
+                          line=twice[1] + 2)
     key_lines = top_level_key_lines(lines, 1, fm_end)
     for key, found in key_lines.items():
         if len(found) > 1:

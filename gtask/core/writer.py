@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from typing import Any, NamedTuple
 
 import yaml
 
-from gtask.core.taskfile import TaskFile, load_yaml, parse, top_level_key_lines
+from gtask.core.taskfile import TaskFile, load_yaml, parse, plain_word, top_level_key_lines
 from gtask.errors import InvalidTask
 
 REMOVE = object()  # a change value that deletes the key
@@ -98,6 +99,10 @@ def _replace(old: list[str], key: str, value: Any, newline: str, old_value: Any 
         kept = _edit_block_items(old, key, old_value, value, newline)
         if kept is not None:
             return kept
+    if isinstance(value, list) and all(_is_scalar(v) for v in value) and len(old) == 1 and value:
+        flow = _flow_list(head, key, value)  # `labels: [a, b]` stays on one line
+        if flow is not None:
+            return [flow + newline]
     if isinstance(value, list) and all(_is_scalar(v) for v in value):
         kept = _edit_block_list(old, value, newline)
         if kept is not None:
@@ -110,6 +115,24 @@ def _replace(old: list[str], key: str, value: Any, newline: str, old_value: Any 
         quote = _quote_style(head[len(prefix):])
         return [f"{prefix} {scalar(value, quote)}{comment}{newline}"]
     return render_key(key, value, newline, indent="  ")
+
+
+def _flow_list(head: str, key: str, items: list[Any]) -> str | None:
+    """`key: [a, b]` when the old line was a flow list and YAML reads the new one back exactly; else None."""
+    prefix = head[: head.index(":") + 1]
+    if not head[len(prefix):].strip().startswith("["):
+        return None
+    cells = []
+    for item in items:
+        text = scalar(item)
+        if isinstance(item, str) and (any(ch in text for ch in ",[]{}#") or text != text.strip()):
+            text = _double_quoted(item)  # a plain scalar may not hold flow indicators
+        cells.append(text)
+    line = f"{prefix} [{', '.join(cells)}]"
+    try:
+        return line if load_yaml(line) == {key: items} else None
+    except yaml.YAMLError:
+        return None
 
 
 def _trailing_comment(line: str, prefix: str) -> str:
@@ -155,15 +178,21 @@ def _edit_block_list(old: list[str], items: list[Any], newline: str) -> list[str
         entries.append((value, line))
     if indent is None or not items:
         return None
-    remaining = list(items)
+    # counted by exact YAML scalar (2 and 2.0 are two items): linear for long lists
+    wanted = Counter((type(v).__name__, repr(v)) for v in items)
     result = [head]
     for value, line in entries:
+        key = (type(value).__name__, repr(value))
         if value is _SKIP:
             result.append(line)
-        elif value in remaining:
-            remaining.remove(value)
+        elif wanted[key] > 0:
+            wanted[key] -= 1
             result.append(line)
-    result.extend(f"{indent}- {scalar(v)}{newline}" for v in remaining)
+    for v in items:  # the items no old line holds, in the order given
+        key = (type(v).__name__, repr(v))
+        if wanted[key] > 0:
+            wanted[key] -= 1
+            result.append(f"{indent}- {scalar(v)}{newline}")
     return result
 
 
@@ -250,6 +279,8 @@ def scalar(value: Any, quote: str = "") -> str:
     text = str(value)
     if quote == "'" and "'" not in text and not _UNSAFE_CHARS.search(text) and "\n" not in text:
         return f"'{text}'"
+    if quote != '"' and plain_word(text):
+        return text  # no parser needed for a plain word (long lists are written item by item)
     if quote != '"' and text and not _UNSAFE_CHARS.search(text) and "\n" not in text:
         try:
             if load_yaml(f"k: {text}") == {"k": text}:

@@ -308,17 +308,19 @@ class Git:
             args = ["update-ref", ref, new] + ([old] if old is not None else [])
         return self.run(*args, check=False).returncode == 0
 
-    def first_added(self, folder: str) -> dict[str, float]:
-        """Map each file name ever added under `folder` (on HEAD's history) to when it was first added."""
+    def first_added(self, folder: str, revisions: str = "HEAD") -> dict[str, float]:
+        """Map each file name ever added under `folder` (in `revisions`, a commit or `OLD..NEW`) to its first add."""
         out = self.run("log", "--diff-filter=A", "--format=%x00%ct", "--name-only", "--no-renames",
-                       "--", folder, check=False).stdout
+                       revisions, "--", folder, check=False).stdout
         added: dict[str, float] = {}
         stamp = 0.0
         for line in out.splitlines():
             if line.startswith("\0"):
                 stamp = float(line[1:])
             elif line:
-                added[line.rsplit("/", 1)[-1]] = stamp  # later lines are older: keep the oldest
+                name = line.rsplit("/", 1)[-1]
+                # the earliest time wins (not the last line): so merging a later `OLD..NEW` read is exact
+                added[name] = min(stamp, added.get(name, stamp))
         return added
 
     # -- state of files --------------------------------------------------
@@ -330,22 +332,16 @@ class Git:
 
     # -- committing only our files ----------------------------------------
 
-    def commit_paths(self, paths: list[str], message: str) -> str:
-        """Commit the work-tree version of `paths` on HEAD, leaving all other staged and unstaged work alone.
-
-        The commit is built in a temporary index; the branch moves with a
-        compare-and-swap; then only these paths' entries of the real index are updated.
-        """
+    def commit_paths(self, paths: list[str], message: str, sign: bool | None = None) -> str:
+        """Commit `paths` on HEAD (signed as `sign`, else commit.gpgsign, says), leaving all other work alone."""
+        sign = self.out("config", "--type=bool", "commit.gpgsign", check=False) == "true" if sign is None else sign
         parent = self.head_commit()
         fd, temp_index = tempfile.mkstemp(prefix="gtask-index-", dir=self.git_dir)
         os.close(fd)
         os.unlink(temp_index)
         env = {"GIT_INDEX_FILE": temp_index}
         try:
-            if parent:
-                self.run("read-tree", parent, env=env)
-            else:
-                self.run("read-tree", "--empty", env=env)
+            self.run("read-tree", parent or "--empty", env=env)
             present = [p for p in paths if (self.top / p).exists()]
             gone = [p for p in paths if p not in present]
             if present:
@@ -357,7 +353,10 @@ class Git:
             if os.path.exists(temp_index):
                 os.unlink(temp_index)
         parents = ["-p", parent] if parent else []
-        commit = self.out("commit-tree", tree, *parents, input=message)
+        made = self.run("commit-tree", *(["-S"] if sign else []), tree, *parents, input=message, check=False)
+        if made.returncode != 0:  # e.g. a signing key that is missing: nothing was committed
+            raise GitError(_SIGN_FAILED + made.stderr.strip()[-200:] if sign else _explain(["commit"], made.stderr))
+        commit = made.stdout.strip()
         checkpoint("commit-made")
         result = self.run("update-ref", "-m", message.splitlines()[0], "HEAD", commit, parent or ZERO, check=False)
         if result.returncode != 0:
@@ -381,6 +380,7 @@ class Git:
             self.run("update-ref", "-d", "HEAD", commit, check=False)
 
 
+_SIGN_FAILED = "git could not sign the commit (check user.signingkey and gpg.format); nothing was committed: "
 _TREE_ENTRY = re.compile(rb"([0-7]+) ([^\0]*)\0(.{20})", re.S)
 REGULAR_MODES = ("100644", "100755")
 

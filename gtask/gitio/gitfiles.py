@@ -86,6 +86,33 @@ def integration_branch(git_dir: Path, configured: str | None) -> str | None:
     return head[len("ref: refs/heads/"):] if head.startswith("ref: refs/heads/") else None
 
 
+def has_other_refs(git_dir: Path) -> bool:
+    """Whether any branch, remote-tracking ref or gtask ref exists besides the branch checked out."""
+    shared = common_dir(git_dir)
+    if (shared / "reftable").exists():
+        return True  # a ref format these readers do not parse: assume there are
+    try:
+        head = (git_dir / "HEAD").read_text().strip()
+    except OSError:
+        return True
+    current = head[len("ref: "):] if head.startswith("ref: ") else None
+    found: set[str] = set()
+    for prefix in ("refs/heads", "refs/remotes", "refs/gtask"):
+        root = shared / prefix
+        for path in root.rglob("*") if root.is_dir() else ():
+            if path.is_file():
+                found.add(path.relative_to(shared).as_posix())
+    try:
+        lines = (shared / "packed-refs").read_text().splitlines()
+    except OSError:
+        lines = []
+    found.update(line.split(" ", 1)[1] for line in lines
+                 if " refs/" in line and not line.startswith(("#", "^"))
+                 and line.split(" ", 1)[1].startswith(("refs/heads/", "refs/remotes/", "refs/gtask/")))
+    found.discard(current or "")
+    return bool(found)
+
+
 def _packed_ref(shared: Path, ref: str) -> str | None:
     try:
         lines = (shared / "packed-refs").read_text().splitlines()

@@ -10,7 +10,7 @@ from typing import cast
 
 from gtask.core.merge import DRIVER_NAME, LABELS, MergeResult, merge_texts
 from gtask.core.taskfile import decode
-from gtask.errors import GitError, InvalidTask
+from gtask.errors import GitError, GtaskError, InvalidTask
 from gtask.fsutil import atomic_write
 from gtask.gitio.git import Git
 
@@ -80,7 +80,16 @@ def install(git: Git, tasks_dir: Path) -> tuple[bool, str]:
         folder = tasks_dir.name
     line = f"{folder}/*.md merge=gtask"
     path = git.top / ".gitattributes"
-    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    if path.is_symlink():
+        raise GtaskError(f".gitattributes is a symbolic link; add the line '{line}' to its target by hand "
+                         "(nothing was changed)", path=".gitattributes")
+    try:
+        text = path.read_text(encoding="utf-8") if path.exists() else ""
+    except UnicodeDecodeError as exc:
+        raise GtaskError(f".gitattributes is not UTF-8 text (byte {exc.start}); convert it to UTF-8 or add the "
+                         f"line '{line}' by hand (nothing was changed)", path=".gitattributes") from None
+    except OSError as exc:
+        raise GtaskError(f"cannot read .gitattributes: {exc.strerror or exc}", path=".gitattributes") from None
     added = line not in (existing.strip() for existing in text.splitlines())
     if added:
         atomic_write(path, text + ("\n" if text and not text.endswith("\n") else "") + line + "\n")

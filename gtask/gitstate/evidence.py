@@ -5,6 +5,11 @@ any case, `<project>:<id>` for another repository, several IDs separated by
 commas or spaces) closes that task once it is reachable from the integration
 branch. The line may stand anywhere in the message, so squash merges count;
 prose such as "this closes #12" does not, because the line must start with the key.
+
+A line counts only when everything after the colon is a list of task
+references, and (where the caller knows the store's IDs) every local one
+exists: "Fixes: crash in the parser, see docs" closes nothing. `ignored_lines`
+says which lines were passed over and why.
 """
 
 from __future__ import annotations
@@ -19,19 +24,52 @@ from gtask.store.cache import cache_path, read_cache, write_cache
 
 _CLOSING_LINE = re.compile(r"^[ \t]*(?:closes|fixes|resolves)[ \t]*:[ \t]*(.+?)[ \t]*$", re.I | re.M)
 GREP = "^[[:space:]]*(closes|fixes|resolves)[[:space:]]*:"
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 
 
-def closed_refs(message: str) -> list[Ref]:
-    """Return the task references that a commit message closes."""
+def _line_refs(value: str) -> list[Ref] | None:
+    """The references of one closing line, or None when anything on it is not a task reference."""
     refs = []
-    for value in _CLOSING_LINE.findall(message):
-        for token in re.split(r"[,\s]+", value):
-            try:
-                refs.append(Ref.parse(token))
-            except ValueError:
-                continue  # "#12", prose after the key: not a task reference
+    for token in re.split(r"[,\s]+", value.strip()):
+        try:
+            refs.append(Ref.parse(token))
+        except ValueError:
+            return None  # "#12", "crash." or other prose: the line is not a list of references
     return refs
+
+
+def closing_lines(message: str) -> list[tuple[str, list[Ref] | None]]:
+    """Each closing line's text after the colon, with its references (None: not a list of references)."""
+    return [(value, _line_refs(value)) for value in _CLOSING_LINE.findall(message)]
+
+
+def closed_refs(message: str, known: set[str] | None = None, project: str | None = None) -> list[Ref]:
+    """Return the task references that a commit message closes, each once.
+
+    With `known` (lower-case IDs of `project`), a line counts only when every local reference on it exists.
+    """
+    refs: dict[str, Ref] = {}
+    for _, found in closing_lines(message):
+        if found is None:
+            continue
+        if known is not None and any(r.is_local(project or "") and r.id.lower() not in known for r in found):
+            continue  # "Fixes: crash in the parser": words that happen to look like IDs
+        for ref in found:
+            refs.setdefault(str(ref).lower(), ref)
+    return list(refs.values())
+
+
+def ignored_lines(message: str, known: set[str], project: str) -> list[tuple[str, str]]:
+    """The closing lines that close nothing, each with why (for `reconcile`)."""
+    result = []
+    for value, found in closing_lines(message):
+        if found is None:
+            result.append((value, "not a list of task references"))
+        else:
+            missing = [str(r) for r in found if r.is_local(project) and r.id.lower() not in known]
+            if missing:
+                result.append((value, f"no task {', '.join(missing)}"))
+    return result
 
 
 @dataclass(frozen=True)
@@ -41,6 +79,7 @@ class Evidence:
     commit: str
     date: str
     subject: str
+    line: tuple[str, ...] = ()  # every `project:id` (lower case) its closing line names: all must exist
 
     def to_json(self) -> dict[str, str]:
         return {"commit": self.commit, "date": self.date, "subject": self.subject}
@@ -52,20 +91,40 @@ class EvidenceIndex:
 
     tip: str | None
     by_ref: dict[str, list[Evidence]] = field(default_factory=dict)
+    known: set[str] | None = None  # lower-case `project:id` of the tasks that exist; None: not checked
 
     def of(self, project: str, task_id: str) -> list[Evidence]:
-        return self.by_ref.get(f"{project}:{task_id}".lower(), [])
+        found = self.by_ref.get(f"{project}:{task_id}".lower(), [])
+        if self.known is None:
+            return found
+        prefix = f"{project}:".lower()
+        return [e for e in found if all(k in self.known for k in e.line if k.startswith(prefix))]
 
     def add(self, project: str, message: str, evidence: Evidence) -> None:
-        for ref in closed_refs(message):
-            key = f"{ref.project or project}:{ref.id}".lower()
-            entries = self.by_ref.setdefault(key, [])
-            if evidence not in entries:
-                entries.append(evidence)
+        for _, found in closing_lines(message):
+            if found is None:
+                continue
+            keys = tuple(f"{ref.project or project}:{ref.id}".lower() for ref in found)
+            for key in keys:
+                entries = self.by_ref.setdefault(key, [])
+                proof = Evidence(evidence.commit, evidence.date, evidence.subject, keys)
+                if all(e.commit != proof.commit for e in entries):
+                    entries.append(proof)
 
 
-def scan(git: Git, tip: str | None, project: str, use_cache: bool = True) -> EvidenceIndex:
-    """Index the closing evidence reachable from `tip`, reusing a cache in the git directory."""
+def scan(git: Git, tip: str | None, project: str, use_cache: bool = True,
+         known: list[str] | set[str] | None = None) -> EvidenceIndex:
+    """Index the closing evidence reachable from `tip`, reusing a cache in the git directory.
+
+    With `known` (the store's IDs), a line naming a local task that does not exist closes nothing.
+    """
+    index = _scan(git, tip, project, use_cache)
+    if known is not None:
+        index.known = {f"{project}:{task_id}".lower() for task_id in known}
+    return index
+
+
+def _scan(git: Git, tip: str | None, project: str, use_cache: bool) -> EvidenceIndex:
     if tip is None:
         return EvidenceIndex(None)
     path = cache_path(git.git_dir, f"evidence-{project}", use_cache)
@@ -80,7 +139,8 @@ def scan(git: Git, tip: str | None, project: str, use_cache: bool = True) -> Evi
     for key, entries in index.by_ref.items():  # older evidence goes after the new
         fresh.by_ref.setdefault(key, []).extend(e for e in entries if e not in fresh.by_ref[key])
     write_cache(path, {"format": CACHE_FORMAT}, {
-        "tip": fresh.tip, "by_ref": {k: [[e.commit, e.date, e.subject] for e in v] for k, v in fresh.by_ref.items()},
+        "tip": fresh.tip,
+        "by_ref": {k: [[e.commit, e.date, e.subject, list(e.line)] for e in v] for k, v in fresh.by_ref.items()},
     })
     return fresh
 
@@ -90,7 +150,8 @@ def _read_cache(path: Path | None, git: Git, tip: str) -> tuple[EvidenceIndex, s
     if data is None or not isinstance(data.get("tip"), str):
         return EvidenceIndex(None), None
     try:
-        index = EvidenceIndex(data["tip"], {str(k): [Evidence(*e) for e in v] for k, v in data["by_ref"].items()})
+        index = EvidenceIndex(data["tip"], {str(k): [Evidence(e[0], e[1], e[2], tuple(e[3])) for e in v]
+                                            for k, v in data["by_ref"].items()})
     except (ValueError, KeyError, TypeError, AttributeError):
         return EvidenceIndex(None), None  # a cache of another shape is simply not used
     if index.tip == tip:

@@ -110,3 +110,55 @@ def _data(obj: tuple[str, bytes] | None, label: str) -> dict[str, Any]:
 def _diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
     keys = list(before) + [k for k in after if k not in before]
     return {str(k): [before.get(k), after.get(k)] for k in keys if before.get(k) != after.get(k)}
+
+
+# -- one readable line per event (what `gtask log` prints) ---------------------
+
+_QUIET = ("claimed_at", "claim_branch", "closed_at", "closed_by")  # said by the action or the claim itself
+
+
+def summary(entry: LogEntry) -> str:
+    """The changes of one event on one line: attempts summarised, claims in words, other keys as old -> new."""
+    parts: list[str] = []
+    changes = entry.changes
+    if "attempts" in changes:
+        parts += _attempt_changes(*changes["attempts"])
+    if "claimed_by" in changes:
+        holder = changes["claimed_by"][1]
+        lease = changes.get("lease_until", [None, None])[1]
+        parts.append(f"claimed by {holder}" + (f" until {lease}" if lease else "") if holder else "claim released")
+    elif "lease_until" in changes and changes["lease_until"][1]:
+        parts.append(f"lease until {changes['lease_until'][1]}")
+    for key, (old, new) in changes.items():
+        if key in ("attempts", "claimed_by", "lease_until") or key in _QUIET:
+            continue
+        parts.append(f"{key}: {_brief(new)}" if old is None else f"{key}: {_brief(old)} -> {_brief(new)}")
+    return "; ".join(parts)
+
+
+def _attempt_changes(old: Any, new: Any) -> list[str]:
+    old_list = [a for a in old if isinstance(a, dict)] if isinstance(old, list) else []
+    new_list = [a for a in new if isinstance(a, dict)] if isinstance(new, list) else []
+    found = []
+    for index, attempt in enumerate(new_list):
+        before = old_list[index] if index < len(old_list) else None
+        if attempt == before:
+            continue
+        outcome = attempt.get("outcome")
+        if outcome is None:
+            found.append("attempt started")
+            continue
+        details = [str(attempt["reason"])] if attempt.get("reason") else []
+        if attempt.get("tokens") is not None:
+            details.append(f"{attempt['tokens']} tokens")
+        if attempt.get("cost") is not None:
+            details.append(f"${attempt['cost']}")
+        found.append(f"attempt {outcome}" + (f": {', '.join(details)}" if details else ""))
+    return found
+
+
+def _brief(value: Any) -> str:
+    if value is None:
+        return "-"
+    text = "[" + ", ".join(_brief(v) for v in value) + "]" if isinstance(value, list) else " ".join(str(value).split())
+    return text if len(text) <= 60 else text[:57] + "..."

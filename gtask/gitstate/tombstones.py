@@ -30,5 +30,6 @@ def tombstone_is_void(store: Store, git: Git, task_id: str, tombstone: str, view
     if git.is_ancestor(tombstone, view.integration_commit):
         return True
     made = git.commit_time(tombstone)
-    proofs = evidence.scan(git, view.integration_commit, store.project, store.use_cache).of(store.project, task_id)
+    proofs = evidence.scan(git, view.integration_commit, store.project, store.use_cache,
+                           known=store.ids()).of(store.project, task_id)
     return made is not None and any(parse_time(p.date) > made for p in proofs)  # same second: not proven

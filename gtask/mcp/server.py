@@ -8,6 +8,7 @@ stay small: an agent pays for every byte of them in every conversation.
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -70,7 +71,11 @@ class Tools:
             _check(name, key, value, properties[key])
         if "id" in arguments:
             arguments["task_id"] = arguments.pop("id")
-        return getattr(self, f"tool_{name}")(**arguments)
+        try:
+            return getattr(self, f"tool_{name}")(**arguments)
+        except GtaskError as exc:
+            exc.message = without_cli_options(exc.message)
+            raise
 
     # -- the tools: each one library call --------------------------------
 
@@ -124,12 +129,15 @@ class Tools:
         return store
 
     def _session(self) -> tuple[Session, str | None]:
-        """A session acting as the agent, and where protocol steps push: as the CLI without --push,
-        the default remote when config says claim_push: true, else nowhere."""
+        """A session acting as the agent, and where protocol steps push: the default remote when the clone
+        has one (exactly once across clones, as `claim --push`), unless config says `claim_push: false`."""
         from gtask.protocol.session import Session
 
         session = Session.open(self._store(), self.agent)
-        return session, session.store.config.push_to(None)
+        config = session.store.config
+        if config.raw.get("claim_push") is False or not session.git.default_remote():
+            return session, config.push_to(None)
+        return session, ""
 
 
 def _check(tool: str, key: str, value: Any, schema: dict[str, Any]) -> None:
@@ -146,6 +154,14 @@ def _check(tool: str, key: str, value: Any, schema: dict[str, Any]) -> None:
         ok, wanted = isinstance(value, str), "a string"
     if not ok:
         raise UsageError(f"{tool}: {key} must be {wanted}, not {json.dumps(value)}")
+
+
+_CLI_ONLY = re.compile(r";? *(?:use|with|run)? *--[a-z-]+(?: [A-Z]+)?(?: to [^;()]*)?|\(--[a-z-]+[^)]*\)")
+
+
+def without_cli_options(message: str) -> str:
+    """An error message as MCP says it: without the CLI's options (`--force`, `--push`), which no tool takes."""
+    return _CLI_ONLY.sub("", message).strip()
 
 
 def json_text(value: Any) -> str:
@@ -181,7 +197,8 @@ def serve(tools: Tools) -> None:
             result, failed = tools.call(params.name, params.arguments), False
         except GtaskError as exc:
             result, failed = exc.to_json(), True
-        return types.CallToolResult(content=[types.TextContent(type="text", text=json_text(result))], isError=failed)
+        return types.CallToolResult(  # type: ignore[call-arg]  # the SDK types is_error; isError is its alias
+            content=[types.TextContent(type="text", text=json_text(result))], isError=failed)
 
     server = Server("gtask", version=__version__, instructions=INSTRUCTIONS,
                     on_list_tools=list_tools, on_call_tool=call_tool)

@@ -38,8 +38,8 @@ MIDDOT = " \u00b7 "
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 
 
-def render(result: Overview) -> str:
-    """Return the whole page for the view model."""
+def render(result: Overview, lead: str = "") -> str:
+    """Return the whole page for the view model; `lead` (escaped HTML: the summary sections) comes first."""
     graph = result.graph
     states = _column_order({s for v in result.repos for s in v.by_state})
     picture = svggraph.draw(graph)
@@ -62,6 +62,7 @@ def render(result: Overview) -> str:
         _summary(result),
         "</header>",
         "<main>",
+        lead,
         _board(result, states),
         _across(result),
         _graph_section(picture),
@@ -237,6 +238,11 @@ def _cls(state: str) -> str:
     return "".join(ch if ch.isalnum() else "-" for ch in state)
 
 
+
+
+def page_css() -> str:
+    """The board's stylesheet, for other pages in its style (the report)."""
+    return _css([])
 
 
 def _css(states: list[str]) -> str:

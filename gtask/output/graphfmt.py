@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from typing import Any
 
 from gtask.core.graph import Node, TaskGraph
 
@@ -88,7 +89,7 @@ def dot(graph: TaskGraph, nodes: list[Node], home: str | None) -> str:
     return "\n".join(lines) + "\n"
 
 
-def as_json(graph: TaskGraph, nodes: list[Node], home: str | None) -> dict:
+def as_json(graph: TaskGraph, nodes: list[Node], home: str | None) -> dict[str, Any]:
     """Nodes with state, edges as {from: dependency, to: dependent}."""
     return {
         "nodes": [

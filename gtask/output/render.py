@@ -8,11 +8,23 @@ import re
 import sys
 from collections.abc import Iterable, Sequence
 from datetime import UTC
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import click
 
 from gtask.errors import GtaskError, Problem
+
+if TYPE_CHECKING:
+    from gtask.core.graph import Score
+    from gtask.core.model import Task
+    from gtask.gitstate.log import LogEntry
+    from gtask.gitstate.status import StatusReport
+    from gtask.plan.overview import Overview
+    from gtask.plan.stats import Counts, Report
+    from gtask.protocol.attempts import AttemptResult
+    from gtask.protocol.claims import Outcome
+    from gtask.protocol.reconcile import ReconcileReport
+    from gtask.protocol.remote import SyncReport
 
 # Never sent raw to a terminal: C0 and C1 controls (ESC starts ANSI/OSC sequences; 0x9b is a one-byte CSI),
 # line separators, bidi overrides and isolates (they reorder what is shown: "Trojan Source"), and
@@ -34,7 +46,7 @@ def html_text(text: object) -> str:
     return escape(safe(text), quote=True)
 
 
-def safe(text: Any) -> str:
+def safe(text: object) -> str:
     """Make text safe to print on a terminal: control characters are shown escaped, never sent raw."""
     text = str(text)
     if text.isprintable():
@@ -88,6 +100,11 @@ def emit_json(value: Any) -> None:
     click.echo(_json_text(value, indent=indent, separators=(", ", ": ") if indent is None else None))
 
 
+def json_line(value: Any) -> None:
+    """Print one JSON document on one line, terminal or not (JSON Lines)."""
+    click.echo(_json_text(value, separators=(", ", ": ")))
+
+
 def table(headers: Sequence[str], rows: Iterable[Sequence[Any]], state_column: int | None = None) -> None:
     """Print rows in aligned columns (terminal-safe); the last column is not padded.
 
@@ -122,6 +139,13 @@ def problems(found: Sequence[Problem], as_json: bool, stream_err: bool = True) -
         click.echo(safe(str(problem)), err=stream_err)
 
 
+def listing_problems(found: Sequence[Problem]) -> list[Problem]:
+    """What a listing reports: the errors of skipped files, and keys that look like typos of known ones."""
+    from gtask.core.schema import is_typo_warning
+
+    return list(dict.fromkeys(p for p in found if p.is_error or is_typo_warning(p)))  # a file read twice: once
+
+
 def flush_problems() -> None:
     """With --json, after success: one JSON line per skipped file on standard error."""
     for problem in _pending:
@@ -141,20 +165,23 @@ def error(exc: GtaskError, as_json: bool) -> None:
         click.echo(f"gtask: error: {safe(str(exc))}", err=True)
 
 
-def task_rows(tasks: Sequence[Any], states: dict[str, str], with_project: bool = False) -> None:
-    """Print tasks as a table: ID (with project across repositories), state, priority, title, who."""
+def task_rows(tasks: Sequence[Task], states: dict[str, str], with_project: bool = False,
+              with_lane: bool = False) -> None:
+    """Print tasks as a table: ID (with project across repositories), state, priority, title, who (and lane)."""
     rows = []
     for task in tasks:
         holder = task.claimed_by or task.assignee or ""
         shown = f"{task.project}:{task.id}" if with_project else task.id
-        rows.append([shown, states[task.id], f"P{task.priority}", task.title, holder])
+        rows.append([shown, states[task.id], f"P{task.priority}", task.title, holder]
+                    + ([task.lane or "-"] if with_lane else []))
     if not rows:
         err("no tasks")
         return
-    table(["ID", "STATE", "PRI", "TITLE", "WHO"], rows, state_column=1)
+    table(["ID", "STATE", "PRI", "TITLE", "WHO"] + (["LANE"] if with_lane else []), rows, state_column=1)
 
 
-def task_detail(task: Any, state: str, deps: list[dict], dependents: list[dict]) -> None:
+def task_detail(task: Task, state: str, deps: list[dict[str, Any]], dependents: list[dict[str, Any]],
+                children: Sequence[dict[str, Any]] = ()) -> None:
     """Print one task for a person to read."""
     out(f"{safe(task.id)}: {safe(task.title)}")
     facts = [f"state {state_text(state)}", f"status {task.status}", f"priority {task.priority}"]
@@ -174,6 +201,13 @@ def task_detail(task: Any, state: str, deps: list[dict], dependents: list[dict])
             out(f"{title}:")
             for entry in entries:
                 out(f"  {safe(entry['ref']):<28} {state_text(entry['state'])}  {safe(entry['title'] or '')}".rstrip())
+    if task.parent:
+        out(f"parent: {safe(task.parent)}")
+    if children:
+        done = sum(1 for child in children if child["status"] == "done")
+        out(f"children: {done}/{len(children)} done")
+        for child in children:
+            out(f"  {safe(child['id']):<28} {child['status']:<11} {safe(child['title'])}".rstrip())
     for title, items in (("steps", task.steps), ("risks", task.risks)):
         if items:
             out(f"{title}:")
@@ -181,12 +215,13 @@ def task_detail(task: Any, state: str, deps: list[dict], dependents: list[dict])
                 out(f"  {number}. {safe(item)}")
     if task.extra:
         out("other keys: " + ", ".join(safe(k) for k in task.extra))
+    assert task.body is not None  # a task read whole, as show reads it
     if task.body.strip():
         out("")
         out("\n".join(safe(line) for line in task.body.rstrip().splitlines()))
 
 
-def explain_score(task: Any, score: Any, runners_up: list[tuple[str, Any]]) -> None:
+def explain_score(task: Task, score: Score, runners_up: list[tuple[str, Score]]) -> None:
     """Print why a task ranks first: its score's parts, and the next candidates'."""
     out(f"  priority {score.priority} (0 is most urgent)")
     out(f"  unblocks {score.unblocks_direct} task(s) directly, {score.unblocks_total} in all")
@@ -201,7 +236,7 @@ def _when(stamp: float) -> str:
     return datetime.fromtimestamp(stamp, UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
-def blocked_list(entries: list[dict]) -> None:
+def blocked_list(entries: list[dict[str, Any]]) -> None:
     if not entries:
         err("nothing is waiting")
     for entry in entries:
@@ -212,7 +247,7 @@ def blocked_list(entries: list[dict]) -> None:
             out(f"  waits on {safe(dep['ref'])}  {state_text(dep['state'])}{hops}")
 
 
-def waves(rows: list[list[dict]], critical: list[str]) -> None:
+def waves(rows: list[list[dict[str, Any]]], critical: list[str]) -> None:
     if not rows:
         err("no open work")
         return
@@ -223,7 +258,7 @@ def waves(rows: list[list[dict]], critical: list[str]) -> None:
     out("critical path (in execution order): " + " -> ".join(safe(ref) for ref in critical))
 
 
-def outcome(result: Any, verb: str) -> None:
+def outcome(result: Outcome, verb: str) -> None:
     """Print what a protocol command did."""
     task = result.task
     out(f"{verb} {safe(task.id)} in {result.commit[:12]}")
@@ -237,57 +272,47 @@ def outcome(result: Any, verb: str) -> None:
         out(f"  now ready: {safe(ready.id)}  {safe(ready.title)}")
 
 
-def status_table(report: Any) -> None:
+def status_table(report: StatusReport) -> None:
     """Print tasks with their state here and what other branches say."""
     out(f"on {report.current or 'detached HEAD'}; integration branch {report.integration or '?'}")
     rows = []
-    for entry in report.entries:
-        notes = []
-        for version in entry.elsewhere:
-            task = version.task
-            if task is None:
-                notes.append(f"{'invalid' if version.problem else 'deleted'} on {version.ref}")
-            elif task.status == "in_progress" and task.claimed_by:
-                notes.append(f"claimed on {version.ref} by {task.claimed_by} until {task.lease_until}")
-            elif task.status == "done":
-                notes.append(f"done on {version.ref}, not merged")
-            else:
-                notes.append(f"{task.status} on {version.ref}")
+    for entry in report.entries:  # one concise clause per task; each ref's detail is in --json
         title = entry.here.title if entry.here else (entry.elsewhere[0].task.title if entry.elsewhere[0].task else "")
-        rows.append([entry.task_id, entry.state, title, "; ".join(notes)])
+        rows.append([entry.task_id, entry.state, title, entry.note])
     table(["ID", "STATE", "TITLE", "ELSEWHERE"], rows, state_column=1)
 
 
-def log_entries(entries: Sequence[Any]) -> None:
+def log_entries(entries: Sequence[LogEntry]) -> None:
     if not entries:
         err("no history")
+    from gtask.gitstate.log import summary
+
+    width = max((len(safe(entry.agent or entry.author)) for entry in entries), default=0)
     for entry in entries:
-        who = entry.agent or entry.author
-        out(f"{entry.date}  {entry.commit[:12]}  {safe(entry.action):<9} {safe(who)}  {safe(entry.subject)}")
-        for key, (old, new) in entry.changes.items():
-            out(f"    {safe(key)}: {safe(_short(old))} -> {safe(_short(new))}")
+        who = safe(entry.agent or entry.author)  # the agent of the Agent: trailer, else the git author
+        what = summary(entry) or entry.subject
+        out(f"{entry.date}  {entry.commit[:12]}  {safe(entry.action):<9} {who:<{width}}  {safe(what)}")
 
 
-def _short(value: Any) -> str:
-    text = "-" if value is None else str(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-def reconcile_report(report: Any, dry_run: bool) -> None:
+def reconcile_report(report: ReconcileReport, dry_run: bool) -> None:
     would = "would mark" if dry_run else "marked"
     for task_id, evidence in report.closed:
         out(f"{would} {safe(task_id)} done: closed by {evidence.commit[:12]} {safe(evidence.subject)}")
     for task_id, evidence in report.filled:
         out(f"{'would record' if dry_run else 'recorded'} closed_by {evidence.commit[:12]} on {safe(task_id)}")
     for task_id in report.unverified:
-        out(f"unverified: {safe(task_id)} is done but no commit on the integration branch closes it")
+        out(f"unverified: {safe(task_id)} is done but no commit on the integration branch closes it: "
+            f"add a commit whose message has a line `Closes: {safe(task_id)}` (a custom squash message "
+            "can drop such lines; see docs/forges.md)")
+    for commit, line, why in report.ignored:
+        out(f"ignored: {commit[:12]} closing line {safe(line)!r}: {safe(why)}")
     if report.commit:
         out(f"committed {report.commit[:12]}")
     if not (report.closed or report.filled or report.unverified):
         out("nothing to reconcile")
 
 
-def sync_report(report: Any) -> None:
+def sync_report(report: SyncReport) -> None:
     out(f"fetched {safe(report.remote)}: {len(report.leases)} lease ref(s), {len(report.completed)} completion(s)")
     for task_id, holder in sorted(report.leases.items()):
         who = f"{safe(holder.claimed_by)} until {safe(holder.lease_until)}" if holder else "?"
@@ -297,7 +322,7 @@ def sync_report(report: Any) -> None:
             f"run 'gtask claim {safe(task_id)} --push' to push it")
 
 
-def overview(result: Any) -> None:
+def overview(result: Overview) -> None:
     """Print the workspace: each repository with counts, then its tasks grouped by state."""
     graph = result.graph
     for view in result.repos:
@@ -330,7 +355,7 @@ def overview(result: Any) -> None:
                 f"({state_text(graph.state(dep))})")
 
 
-def attempt_result(result: Any, verb: str) -> None:
+def attempt_result(result: AttemptResult, verb: str) -> None:
     """Print what `attempt start` or `attempt end` did."""
     attempt = result.attempt
     out(f"{verb} {safe(result.task.id)} in {result.commit[:12]}")
@@ -351,7 +376,7 @@ def _duration(seconds: int) -> str:
     return f"{minutes}m{seconds:02d}s" if minutes else f"{seconds}s"
 
 
-def stats_report(report: Any) -> None:
+def stats_report(report: Report) -> None:
     """Print attempt statistics: totals, failures by reason, then one table per task, agent and label."""
     totals = report.totals
     if not totals.attempts:
@@ -365,11 +390,11 @@ def stats_report(report: Any) -> None:
         out("failures by reason: " + ", ".join(f"{safe(r)} {n}" for r, n in report.failures_by_reason.items()))
     headers = ["ATTEMPTS", "OK", "FAILED", "ABANDONED", "OPEN", "TOKENS", "COST"]
 
-    def counters(counts: Any) -> list[Any]:
+    def counters(counts: Counts) -> list[Any]:
         return [counts.attempts, counts.successes, counts.failed, counts.abandoned, counts.open, counts.tokens,
                 f"{counts.cost:.2f}"]
 
-    def ref(task: Any) -> str:
+    def ref(task: Task) -> str:
         return f"{task.project}:{task.id}" if report.projects > 1 else task.id
 
     out("")

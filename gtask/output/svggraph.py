@@ -9,6 +9,7 @@ was left out.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 from gtask.core.graph import Node, TaskGraph
 from gtask.output.graphfmt import STATE_STYLES
@@ -92,7 +93,7 @@ def _chains(graph: TaskGraph, open_nodes: list[Node], limit: int) -> tuple[list[
     def priority(node: Node) -> int:
         return graph.tasks[node].priority if node in graph.tasks else 9
 
-    def rank(members: list[Node]) -> tuple:
+    def rank(members: list[Node]) -> tuple[bool, int, int, Node]:
         return (len({n[0] for n in members}) == 1, min(map(priority, members)), -len(members), min(members))
 
     chosen: list[Node] = []
@@ -178,6 +179,7 @@ def _layout(nodes: list[Node], depth: dict[Node, int], preds: dict[Node, list[No
     down: dict[Item, list[Item]] = {n: [] for n in nodes}  # ... and to the right
     routes = []
     count = 0
+    column: int | list[Item]  # an index while routing, a column while placing
     for node, deps in sorted(preds.items()):
         for dep in deps:
             previous: Item = dep
@@ -187,7 +189,7 @@ def _layout(nodes: list[Node], depth: dict[Node, int], preds: dict[Node, list[No
                 columns[column].append(point)
                 up[point], down[point] = [], []
                 waypoints.append(point)
-            for item in [*waypoints, node]:
+            for item in cast("list[Item]", [*waypoints, node]):
                 if depth[node] > depth[dep]:
                     down[previous].append(item)
                     up[item].append(previous)

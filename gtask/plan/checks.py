@@ -99,10 +99,67 @@ def graph_problems(graph: TaskGraph, files: dict[str, set[str]], lanes: dict[str
         if task.status == "in_progress" and task.claimed_by and task.lease_expired(now):
             found.append(Problem("warning", f"the lease of {task.claimed_by} passed at {task.lease_until}; "
                                  "the task may be taken over", path, task.line_of("lease_until")))
+    found += parent_problems(graph, home, where)
     for cycle in graph.cycles():
         first = graph.tasks.get(cycle[0])
         chain = " -> ".join(graph.label(n, home) for n in cycle)
         location = (where(cycle[0], first) if where else first.path) if first else None
         found.append(Problem("error", f"dependency cycle: {chain}", location,
                              first.line_of("depends_on") if first else None))
+    return found
+
+
+def parent_nodes(graph: TaskGraph) -> dict[Node, Node | None]:
+    """Each task's parent node (None without one; a parent that is not a task of the graph stays as written)."""
+    by_lower = {(node[0], node[1].lower()): node for node in graph.tasks}
+    parents: dict[Node, Node | None] = {}
+    for node, task in graph.tasks.items():
+        if task.parent is None:
+            parents[node] = None
+            continue
+        ref = Ref.parse(task.parent)
+        target = (ref.project or node[0], ref.id)
+        parents[node] = by_lower.get((target[0], target[1].lower()), target)
+    return parents
+
+
+def parent_problems(graph: TaskGraph, home: str | None,
+                    where: Callable[[Node, Task], str] | None = None) -> list[Problem]:
+    """A local parent that does not exist and parent cycles are errors; a parent whose children are all finished
+    while it is not, a warning."""
+    found = []
+    parents = parent_nodes(graph)
+    children: dict[Node, list[Node]] = {}
+    for node, parent in parents.items():
+        task = graph.tasks[node]
+        if parent is None:
+            continue
+        if parent in graph.tasks:
+            children.setdefault(parent, []).append(node)
+        elif parent[0] in graph.projects:
+            path = where(node, task) if where else task.path
+            found.append(Problem("error", f"parent {task.parent!r} does not exist", path, task.line_of("parent")))
+    reported: set[Node] = set()
+    for start in sorted(parents):
+        seen: list[Node] = []
+        step: Node | None = start
+        while step is not None and step in graph.tasks and step not in seen and step not in reported:
+            seen.append(step)
+            step = parents.get(step)
+        if step is not None and step in seen:  # walked back onto this walk: a cycle
+            loop = seen[seen.index(step):]
+            reported.update(loop)
+            first = min(loop)
+            task = graph.tasks[first]
+            at = loop.index(first)
+            chain = " -> ".join(graph.label(n, home) for n in [*loop[at:], *loop[:at], first])
+            found.append(Problem("error", f"parent cycle: {chain}", where(first, task) if where else task.path,
+                                 task.line_of("parent")))
+        reported.update(seen)
+    for parent, kids in sorted(children.items()):
+        task = graph.tasks[parent]
+        if not task.is_finished and all(graph.tasks[k].is_finished for k in kids):
+            found.append(Problem("warning", f"all {len(kids)} children are finished; the parent is still "
+                                 f"{task.status}", where(parent, task) if where else task.path,
+                                 task.line_of("status")))
     return found

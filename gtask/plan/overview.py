@@ -61,3 +61,70 @@ def to_json(overview: Overview) -> dict[str, Any]:
         "across": [{"task": f"{n[0]}:{n[1]}", "waits_on": f"{d[0]}:{d[1]}", "state": graph.state(d)}
                    for n, d in overview.across],
     }
+
+
+# -- narrowing and the summary (the default of `gtask view`) -------------------
+
+SUMMARY_TOP = 10  # ready tasks and claims shown in the summary
+NEEDS_TOP = 4  # items per kind of "needs a person" shown in the summary
+
+
+def narrow(overview: Overview, states: tuple[str, ...] = (), lane: str | None = None, label: str | None = None,
+           repo_glob: str | None = None) -> Overview:
+    """Only the repositories whose project or folder matches the glob, and the tasks that pass the filters."""
+    from fnmatch import fnmatchcase
+
+    graph = overview.graph
+    views = []
+    for view in overview.repos:
+        names = [view.repo.project or "", view.repo.path.name]
+        if repo_glob and not any(fnmatchcase(name, repo_glob) for name in names):
+            continue
+        kept = RepoView(view.repo)
+        for state, nodes in view.by_state.items():
+            if states and state not in states:
+                continue
+            chosen = [n for n in nodes if (lane is None or graph.tasks[n].lane == lane)
+                      and (label is None or label in graph.tasks[n].labels)]
+            if chosen:
+                kept.by_state[state] = chosen
+        views.append(kept)
+    shown = {n for v in views for nodes in v.by_state.values() for n in nodes}
+    return Overview(graph, views, [(n, d) for n, d in overview.across if n in shown])
+
+
+@dataclass
+class Summary:
+    """What fits a screen: a line per repository, what needs a person, what is next, what is in flight."""
+
+    overview: Overview
+    proposals: list[Node]
+    stale: list[Node]
+    blocked: list[Node]
+    across: list[tuple[Node, Node]]
+    ready: list[Node]  # in `next` order
+    claims: list[Node]
+
+    def to_json(self) -> dict[str, Any]:
+        def refs(nodes: list[Node]) -> list[str]:
+            return [f"{p}:{t}" for p, t in nodes]
+
+        return {
+            "repos": [{**v.repo.to_json(), "counts": v.counts} for v in self.overview.repos],
+            "needs_a_person": {"proposals": refs(self.proposals), "stale_leases": refs(self.stale),
+                               "blocked": refs(self.blocked),
+                               "across": [{"task": f"{n[0]}:{n[1]}", "waits_on": f"{d[0]}:{d[1]}"}
+                                          for n, d in self.across]},
+            "ready": refs(self.ready), "claims": refs(self.claims),
+        }
+
+
+def summarize(overview: Overview, ranked: list[Node]) -> Summary:
+    """The summary of a (narrowed) overview; `ranked` is every ready task in `next` order."""
+    def of(state: str) -> list[Node]:
+        return [n for v in overview.repos for n in v.by_state.get(state, [])]
+
+    ready = set(of("ready"))
+    order = [n for n in ranked if n in ready] + sorted(ready - set(ranked))
+    return Summary(overview, of("proposed"), of("stale"), of("blocked"), overview.across, order,
+                   of("claimed") + of("in_progress"))

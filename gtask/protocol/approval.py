@@ -9,6 +9,27 @@ from gtask.store.locking import locked
 from gtask.store.store import Store
 
 
+def require_authority(session: Session, task: Task, verb: str, force: bool = False) -> None:
+    """One rule for every step on a task (done, release, handoff, attempt): refuse what the actor may not do.
+
+    An agent may not act on a `proposed` task (a person has not approved it), on a task in a lane agents
+    may not take, or on a task someone else holds with a live claim (not even with --force; a person may force).
+    """
+    if session.is_agent:
+        if task.status == "proposed":
+            raise Conflict(f"{task.id} is proposed: a person approves it ('gtask approve {task.id}') "
+                           f"before an agent may {verb} it", path=task.path)
+        allowed = session.store.config.agent_lanes
+        if task.lane and task.lane not in allowed:
+            raise Conflict(f"{task.id} is in lane {task.lane!r}, which needs a person; agents may {verb} only tasks "
+                           f"in {', '.join(allowed) or 'no lane'} (config agent_lanes)", path=task.path)
+    if task.claimed_by and task.claimed_by != session.agent and task.has_live_claim(now_utc()) \
+            and (session.is_agent or not force):
+        how = "" if session.is_agent else f"; use --force to {verb} it anyway"
+        raise Conflict(f"{task.id} is claimed by {task.claimed_by} on {task.claim_branch or '?'} until "
+                       f"{task.lease_until or 'no lease'}{how}", path=task.path)
+
+
 def _proposed(session: Session, task_ids: list[str]) -> list[str]:
     """Resolve the IDs; every one must be a clean, proposed task, else nothing happens."""
     found = []
@@ -65,3 +86,84 @@ def awaiting_decision(store: Store) -> list[tuple[Task, str]]:
         elif task.lane and task.lane not in store.config.agent_lanes and plan.graph.state(node) == "ready":
             waiting.append((task, "a person"))
     return waiting
+
+
+# -- approval rules (the integration branch's config) -------------------------
+
+
+def proposals_with_filers(store: Store) -> list[tuple[Task, str | None]]:
+    """Every proposed task with the agent who filed it (None when no gtask commit names it)."""
+    from gtask.gitstate.rules import proposers
+
+    git = None if store.is_plain_folder else store.repository()
+    who = proposers(git) if git is not None else {}
+    tasks = sorted((t for t in store.load().tasks.values() if t.status == "proposed"), key=lambda t: t.id)
+    return [(task, who[task.id.lower()].agent if task.id.lower() in who else None) for task in tasks]
+
+
+def rule_names_for_waiting(store: Store) -> dict[str, str]:
+    """Proposed task ID -> the name of the approval rule that would approve it (none without a repository)."""
+    from gtask.gitstate.rules import integration_rules, rule_for
+
+    git = None if store.is_plain_folder else store.repository()
+    rules = integration_rules(store, git) if git is not None else ()
+    if not rules:
+        return {}
+    found = {}
+    for task, agent in proposals_with_filers(store):
+        rule = rule_for(rules, agent, task)
+        if rule is not None:
+            found[task.id] = rule.name
+    return found
+
+
+@locked
+def approve_by_rule(session: Session, rule_name: str) -> Committed:
+    """A person applies one approval rule by hand to every proposed task it matches, in one commit."""
+    from gtask.errors import NotFound
+    from gtask.gitstate.rules import RULE_TRAILER, integration_rules
+
+    session.require_person("approval")
+    store = session.store
+    rules = {rule.name: rule for rule in integration_rules(store, session.git)}
+    if rule_name not in rules:
+        known = ", ".join(sorted(rules)) or "none"
+        raise NotFound(f"no approval rule {rule_name!r} in the integration branch's config (rules: {known})")
+    rule = rules[rule_name]
+    ids = [task.id for task, agent in proposals_with_filers(store) if rule.matches(agent, task.labels)
+           and not session.git.path_is_dirty(session.rel_path(task.id))]
+    if not ids:
+        return Committed(None, session.git.head_commit(), {}, [])
+
+    def change() -> list[str]:
+        return [store.update(task_id, {"status": "todo", "lane": rule.lane}).id for task_id in ids]
+
+    return session.change_and_commit("approve", ids[0], change, trailers=[(RULE_TRAILER, rule_name)], touched=ids)
+
+
+@locked
+def decide(session: Session, approvals: dict[str, str | None], rejections: dict[str, str]) -> Committed:
+    """A person's triage decisions (ID -> lane or None; ID -> reason) as ONE commit; nothing when there are none."""
+    session.require_person("approval")
+    store = session.store
+    ids = _proposed(session, list(approvals) + list(rejections))
+    for lane in approvals.values():
+        if lane is not None and lane not in store.config.lanes:
+            raise UsageError(f"lane {lane!r} is not one of the configured lanes: {', '.join(store.config.lanes)}")
+    if any(not reason.strip() for reason in rejections.values()):
+        raise UsageError("a rejection must say why")
+    if not ids:
+        return Committed(None, session.git.head_commit(), {}, [])
+    closed = format_time(now_utc())
+
+    def change() -> list[str]:
+        for task_id, lane in approvals.items():
+            store.update(task_id, {"status": "todo", **({"lane": lane} if lane else {})})
+        for task_id in rejections:
+            store.update(task_id, {"status": "canceled", "closed_at": closed})
+        return ids
+
+    note = "\n".join([f"approved {task_id}" for task_id in approvals]
+                     + [f"rejected {task_id}: {' '.join(reason.split())[:200]}"
+                        for task_id, reason in rejections.items()])
+    return session.change_and_commit("triage", ids[0], change, note=note, touched=ids)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from gtask.core.attempts import ATTEMPT_KEYS, check_end, open_attempt
 from gtask.core.model import Task, format_time, now_utc, parse_time
 from gtask.errors import Conflict, InvalidTask
+from gtask.protocol.approval import require_authority
 from gtask.protocol.session import Session
 from gtask.store.locking import locked
 
@@ -31,6 +32,7 @@ def start(session: Session, task_id: str) -> AttemptResult:
     task_id = store.resolve_id(task_id)
     session.ensure_clean(task_id)
     task = store.get(task_id)
+    require_authority(session, task, "attempt")
     if task.is_finished:
         raise Conflict(f"{task_id} is {task.status}: there is nothing left to attempt", path=task.path)
     if open_attempt(task.attempts, session.agent) is not None:
@@ -41,7 +43,7 @@ def start(session: Session, task_id: str) -> AttemptResult:
     committed = session.change_and_commit("attempt", task_id,
                                           lambda: [store.update(task_id, {"attempts": attempts}).id],
                                           trailers=[("Attempt", "start")])
-    return AttemptResult(store.get(task_id), entry, committed.commit)
+    return AttemptResult(store.get(task_id), entry, cast(str, committed.commit))  # the new attempt was committed
 
 
 @locked
@@ -53,6 +55,7 @@ def end(session: Session, task_id: str, outcome: str, reason: str | None = None,
     task_id = store.resolve_id(task_id)
     session.ensure_clean(task_id)
     task = store.get(task_id)
+    require_authority(session, task, "end an attempt on")
     index = open_attempt(task.attempts, session.agent)
     if index is None:
         raise Conflict(f"{session.agent} has no open attempt on {task_id}; "
@@ -81,4 +84,4 @@ def end(session: Session, task_id: str, outcome: str, reason: str | None = None,
     committed = session.change_and_commit("attempt", task_id,
                                           lambda: [store.update(task_id, {"attempts": attempts}).id],
                                           note=note, trailers=trailers)
-    return AttemptResult(store.get(task_id), entry, committed.commit)
+    return AttemptResult(store.get(task_id), entry, cast(str, committed.commit))  # the ended attempt was committed

@@ -4,21 +4,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 from gtask.core.config import parse_duration
 from gtask.core.graph import TaskGraph
 from gtask.core.keys import CLAIM_KEYS
 from gtask.core.model import Task, format_time, now_utc
 from gtask.core.writer import REMOVE
-from gtask.errors import Conflict, UsageError
-from gtask.gitstate import branches
+from gtask.errors import Conflict, GitError, UsageError
+from gtask.gitstate import branches, resolver
+from gtask.protocol.approval import require_authority
 from gtask.protocol.remote import Remote
 from gtask.protocol.session import Session
 from gtask.store.locking import locked
 
 if TYPE_CHECKING:
-    from gtask.plan.planning import Plan
+    from gtask.plan.planning import Filters, Plan
 
 _UNCLAIM = {key: REMOVE for key in CLAIM_KEYS}
 
@@ -32,10 +33,11 @@ class Outcome:
     took_over_from: str | None = None
     prerequisite: Task | None = None
     now_ready: list[Task] = field(default_factory=list)
+    state: str | None = None  # the derived state when the step decides it (a claim: `claimed`, as `show` says)
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {
-            "task": self.task.to_json(), "commit": self.commit, "took_over_from": self.took_over_from,
+            "task": self.task.to_json(self.state), "commit": self.commit, "took_over_from": self.took_over_from,
             "prerequisite": self.prerequisite.to_json() if self.prerequisite else None,
             "now_ready": [t.to_json("ready") for t in self.now_ready],
         }
@@ -61,18 +63,28 @@ def _holder(task: Task, where: str | None = None) -> str:
     return f"{task.claimed_by} on {where or task.claim_branch or '?'} until {task.lease_until or 'no lease'}"
 
 
+def _ours(session: Session, commit: str) -> bool:
+    """A claim is ours when its commit is in our history: a lease belongs to a claim commit, not to an agent name."""
+    head = session.git.head_commit()
+    return head is not None and session.git.is_ancestor(commit, head)
+
+
 def _refuse_foreign_claims(session: Session, task: Task, view: branches.BranchView, force: bool) -> None:
     now = now_utc()
     if task.status == "in_progress" and task.has_live_claim(now) and task.claimed_by != session.agent and not force:
         raise Conflict(f"{task.id} is claimed by {_holder(task)}")
     for version in view.live_claims(task.id, now):
-        if version.task.claimed_by != session.agent and not force:
+        assert version.task is not None  # a live claim is a task's
+        if not _ours(session, version.commit) and not force:
             raise Conflict(f"{task.id} is claimed by {_holder(version.task, version.ref)}")
 
 
 def _refuse_person_lanes(session: Session, task: Task) -> None:
     """An agent takes only tasks without a lane or in the lanes config gives agents (no --force for this)."""
     allowed = session.store.config.agent_lanes
+    if session.is_agent and task.status == "proposed":  # the approval gate holds for claims too, even forced
+        raise Conflict(f"{task.id} is proposed: a person approves it ('gtask approve {task.id}') before an agent "
+                       "may claim it")
     if session.is_agent and task.lane and task.lane not in allowed:
         raise Conflict(f"{task.id} is in lane {task.lane!r}, which needs a person; agents take "
                        f"{', '.join(allowed) or 'no lane'} (config agent_lanes)")
@@ -96,16 +108,26 @@ def claim(session: Session, task_id: str, lease: str | None = None, force: bool 
         loaded = store.load()
         if task_id not in loaded.tasks:
             store.get(task_id)  # raises the file's own error
-        graph, view = TaskGraph(loaded.tasks.values()), branches.scan(store, git)
+        evidence = resolver.gather(store, git, loaded.tasks)  # the same truth as ready/next/list
+        tasks, nodes_taken, held = resolver.graph_inputs(store, loaded.tasks, evidence)
+        graph = TaskGraph(tasks, claimed_elsewhere=nodes_taken, held=held)
+        view = evidence.view or branches.scan(store, git)  # an unborn branch has no evidence yet
+        taken = evidence.taken.get(task_id.lower())
     else:
-        graph, view = plan.graph, plan.view
+        graph, view = plan.graph, plan.view or branches.scan(store, git)
+        taken = plan.evidence.taken.get(task_id.lower()) if plan.evidence else None
     task = graph.tasks[(store.project, task_id)]
     state = graph.state((store.project, task_id))
     _refuse_foreign_claims(session, task, view, force)
     _refuse_person_lanes(session, task)
     remote, expected = _remote_plan(session, task_id, push, force)
     took_over = task.claimed_by if state == "stale" and task.claimed_by != session.agent else None
+    took_over = took_over or (remote.took_over if remote else None) or _stale_elsewhere(session, view, task_id)
     renewing = state == "claimed" and task.claimed_by == session.agent
+    if state == "claimed" and taken is not None and taken.task is not None and not renewing and not force:
+        if taken.task.status == "done":
+            raise Conflict(f"{task_id} was already completed on {taken.ref} (commit {taken.commit[:12]})")
+        raise Conflict(f"{task_id} is claimed by {_holder(taken.task, taken.ref)}")
     if state not in ("ready", "stale") and not renewing and not force:
         waits = ", ".join(graph.label(n, store.project) for n in graph.unfinished_deps((store.project, task_id)))
         detail = f"; it waits on {waits}" if waits else ""
@@ -119,7 +141,19 @@ def claim(session: Session, task_id: str, lease: str | None = None, force: bool 
     committed = session.change_and_commit("claim", task_id, lambda: [store.update(task_id, changes).id], note=note)
     if remote:
         remote.publish_claim(task_id, committed, expected, force)
-    return Outcome(store.get(task_id), committed.commit or git.head_commit(), took_over_from=took_over)
+    return Outcome(store.get(task_id), cast(str, committed.commit or git.head_commit()), took_over_from=took_over,
+                   state="claimed")
+
+
+def _stale_elsewhere(session: Session, view: branches.BranchView, task_id: str) -> str | None:
+    """Who held a claim, on another branch or lease ref, whose lease has passed (a takeover reports them)."""
+    now = now_utc()
+    for version in view.of(task_id):
+        task = version.task
+        if task is not None and task.status == "in_progress" and task.claimed_by and not task.has_live_claim(now) \
+                and not _ours(session, version.commit):
+            return task.claimed_by
+    return None
 
 
 @locked
@@ -141,7 +175,7 @@ def renew(session: Session, task_id: str, lease: str | None = None, push: str | 
     committed = session.change_and_commit("renew", task_id, lambda: [store.update(task_id, {"lease_until": until}).id])
     if remote:
         remote.publish_claim(task_id, committed, expected, force=False)
-    return Outcome(store.get(task_id), committed.commit or session.git.head_commit())
+    return Outcome(store.get(task_id), cast(str, committed.commit or session.git.head_commit()))
 
 
 def _own_task(session: Session, task_id: str, force: bool, verb: str) -> Task:
@@ -149,8 +183,7 @@ def _own_task(session: Session, task_id: str, force: bool, verb: str) -> Task:
     task_id = session.store.resolve_id(task_id)
     session.ensure_clean(task_id)
     task = session.store.get(task_id)
-    if task.claimed_by and task.claimed_by != session.agent and task.has_live_claim(now_utc()) and not force:
-        raise Conflict(f"{task_id} is claimed by {_holder(task)}; use --force to {verb} it anyway")
+    require_authority(session, task, verb, force)
     return task
 
 
@@ -169,7 +202,7 @@ def release(session: Session, task_id: str, note: str | None = None, force: bool
                                           note=note)
     if remote:
         remote.publish_end(task_id, committed, done=False)
-    return Outcome(store.get(task_id), committed.commit)
+    return Outcome(store.get(task_id), cast(str, committed.commit))  # the status changed: a commit
 
 
 @locked
@@ -188,8 +221,11 @@ def done(session: Session, task_id: str, note: str | None = None, force: bool = 
     if remote:
         remote.publish_end(task_id, committed, done=True)
     # only a task's dependents can become ready through it, and before this they were waiting on it
-    now_ready = sorted((t for t in store.dependents_of(task_id) if store.state_of(t) == "ready"), key=lambda t: t.id)
-    return Outcome(store.get(task_id), committed.commit, now_ready=now_ready)
+    dependents = store.dependents_of(task_id)
+    evidence = resolver.gather(store, session.git, {t.id: t for t in dependents}) if dependents else None
+    now_ready = sorted((t for t in dependents if evidence and resolver.state_of(store, t, evidence) == "ready"),
+                       key=lambda t: t.id)
+    return Outcome(store.get(task_id), cast(str, committed.commit), now_ready=now_ready)  # status changed: a commit
 
 
 @locked
@@ -202,10 +238,9 @@ def handoff(session: Session, task_id: str, needs_title: str | None = None, need
     task_id = store.resolve_id(task_id)
     session.ensure_clean(task_id)
     task = store.get(task_id)
-    if task.claimed_by and task.claimed_by != session.agent and task.has_live_claim(now_utc()):
-        raise Conflict(f"{task_id} is claimed by {_holder(task)}")
+    require_authority(session, task, "hand off")
     # a prerequisite that does not parse is refused before any change
-    prereq_id = store.get(needs_id).id if needs_id else store.new_task_id(needs_title)
+    prereq_id = store.get(needs_id).id if needs_id else store.new_task_id(cast(str, needs_title))
 
     def change() -> list[str]:
         if needs_title:
@@ -213,18 +248,21 @@ def handoff(session: Session, task_id: str, needs_title: str | None = None, need
             store.create(needs_title, {"status": status}, task_id=prereq_id)
         present = {d.lower() for d in task.depends_on}
         depends = list(task.depends_on) + ([prereq_id] if prereq_id.lower() not in present else [])
-        changes = {"depends_on": depends}
+        changes: dict[str, Any] = {"depends_on": depends}
         if task.status == "in_progress" or task.claimed_by:
             changes.update({"status": "todo", **_UNCLAIM})
         store.update(task_id, changes)
+        if needs_title:
+            session.approve_by_rules([prereq_id], trailers)
         return [task_id] + ([prereq_id] if needs_title else [])
 
     remote = _remote(session, push)
-    committed = session.change_and_commit("handoff", task_id, change, note=note, trailers=[("Needs", prereq_id)],
+    trailers = [("Needs", prereq_id)]  # change() may add Approval-Rule before the message is built
+    committed = session.change_and_commit("handoff", task_id, change, note=note, trailers=trailers,
                                           touched=[task_id, prereq_id])
-    if remote:
-        remote.publish_end(task_id, committed, done=False)  # the claim is given back: the lease goes
-    return Outcome(store.get(task_id), committed.commit, prerequisite=store.get(prereq_id))
+    if remote:  # the lease stays, at the handoff commit: other clones see what the task now waits on
+        remote.publish_end(task_id, committed, done=False, keep=True)
+    return Outcome(store.get(task_id), cast(str, committed.commit), prerequisite=store.get(prereq_id))
 
 
 # -- across clones: the lease ref on the remote (see remote.py) ---------------
@@ -235,31 +273,46 @@ def _remote(session: Session, push: str | None) -> Remote | None:
     return None if push is None else Remote.choose(session, push or None)
 
 
-def _remote_plan(session: Session, task_id: str, push: str | None, force: bool):
+def _remote_plan(session: Session, task_id: str, push: str | None, force: bool) -> tuple[Remote | None, dict[str, str]]:
     """With --push: the remote and the compare-and-swap values for the task's refs, checked before committing."""
     remote = _remote(session, push)
     return (remote, remote.plan_claim(task_id, remote.known(task_id), force)) if remote else (None, {})
 
 
 @locked
-def claim_next(session: Session, filters=None, push: str | None = None, tries: int = 5,
+def claim_next(session: Session, filters: Filters | None = None, push: str | None = None, tries: int = 5,
                lease: str | None = None) -> Outcome | None:
     """Claim the best ready task; on a lost race move to the next candidate, up to `tries` attempts.
 
     Returns None when nothing is ready; raises Conflict when every attempt lost.
     """
-    from gtask.plan.planning import Filters, Plan
+    from gtask.plan.planning import Filters, Plan, spread
 
     plan = Plan.of(session.store, session.git)
     if session.is_agent:
         filters = replace(filters or Filters(), agent_lanes=plan.agent_lanes)
-    candidates = [task.id for task, _ in plan.ranked_ready(filters)]
+    # agents spread over equally good tasks, so a fleet does not race for the same one
+    agent = session.agent if session.is_agent else None
+    candidates = [task.id for task, _ in spread(plan.ranked_ready(filters), agent)]
     if not candidates:
         return None
-    lost = []
-    for task_id in candidates[:tries]:
+    lost: list[str] = []
+    tried: set[str] = set()
+    while candidates and len(lost) < tries:
+        task_id = candidates.pop(0)
+        tried.add(task_id)
         try:
             return claim(session, task_id, lease=lease, push=push, plan=plan)
         except Conflict as exc:
             lost.append(f"{task_id}: {exc.message}")
+        remote = _remote(session, push)
+        if remote is not None:
+            # a lost race means our view of the remote is stale: fetch every lease and plan again, rather than
+            # spend the other tries on tasks the fleet already took
+            try:
+                remote.sync()
+            except GitError:
+                continue  # the remote went away: the next candidate's push says so in its own words
+            plan = Plan.of(session.store, session.git)
+            candidates = [task.id for task, _ in spread(plan.ranked_ready(filters), agent) if task.id not in tried]
     raise Conflict(f"lost {len(lost)} race(s): " + "; ".join(lost))

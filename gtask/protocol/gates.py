@@ -6,11 +6,12 @@ import shlex
 import subprocess
 import sys
 from dataclasses import dataclass
+from typing import Any
 
 from gtask.core.config import Milestone
 from gtask.core.trailers import message
 from gtask.errors import GtaskError, NotFound, UsageError
-from gtask.gitstate.holds import integration_milestones
+from gtask.gitstate.holds import integration_milestones, integration_signers
 from gtask.protocol.session import Session
 
 
@@ -23,7 +24,7 @@ class GateRun:
     commit: str
     output: str | None  # captured only for --json
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {"milestone": self.milestone, "result": self.result, "exit_code": self.exit_code,
                 "tested": self.tested, "commit": self.commit, "output": self.output}
 
@@ -63,6 +64,8 @@ def run_gate(session: Session, name: str, integration_commit: str | None, captur
     note = f"The gate of {name} {result} on {tested[:12]} (exit {proc.returncode})."
     text = message("gate", name, session.agent, note, task_ids=[],
                    trailers=[("Gate", name), ("Gate-Result", result), ("Gate-Commit", tested)])
-    commit = git.commit_paths([], text)
+    # with gate_signers a result counts only when signed: sign it with the person's key (commit.gpgsign or not)
+    must_sign = integration_signers(session.store, git, integration_commit) is not None
+    commit = git.commit_paths([], text, sign=True if must_sign else None)
     sys.stdout.flush()
     return GateRun(name, result, proc.returncode, tested, commit, proc.stdout if capture else None)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from gtask.core import schema, taskfile
 from gtask.core.ids import ID_PATTERN, Ref, id_problem, new_id
@@ -133,16 +133,16 @@ def _ids(check: _Check, entries: list[Entry]) -> list[Planned]:
         problem = "'id' must be a string" if task_id is None else id_problem(task_id)
         if problem:
             check.error(entry, "id", problem)
-        elif task_id.lower() in chosen:
-            first = chosen[task_id.lower()]
+        elif cast(str, task_id).lower() in chosen:  # a None ID has a problem
+            first = chosen[cast(str, task_id).lower()]
             check.error(entry, "id", f"ID {task_id!r} is also chosen by the task on line {first.line}")
-        elif task_id.lower() in check.folder_ids:
+        elif cast(str, task_id).lower() in check.folder_ids:
             check.error(entry, "id", f"ID {task_id!r} is taken: a task file in "
                                      f"{check.store.label(check.store.tasks_dir)}/ has it")
-        elif task_id.lower() in check.taken:
+        elif cast(str, task_id).lower() in check.taken:
             check.error(entry, "id", f"ID {task_id!r} is taken on another branch")
         else:
-            chosen[task_id.lower()] = entry
+            chosen[cast(str, task_id).lower()] = entry
 
     def taken(candidate: str) -> bool:
         return candidate.lower() in check.taken or candidate.lower() in chosen
@@ -308,7 +308,14 @@ def land(batch: Batch, session: Session | None) -> Imported:
         return Imported(batch.mapping(), None, batch.warnings)
     count = len(batch.tasks)
     subject = f"{count} task{'s' if count != 1 else ''}"
-    done = session.change_and_commit("import", subject, lambda: write_files(batch), touched=batch.ids)
+    trailers: list[tuple[str, str]] = []  # change() adds Approval-Rule before the message is built
+
+    def change() -> list[str]:
+        written = write_files(batch)
+        session.approve_by_rules(written, trailers)
+        return written
+
+    done = session.change_and_commit("import", subject, change, trailers=trailers, touched=batch.ids)
     return Imported(batch.mapping(), done.commit, batch.warnings)
 
 

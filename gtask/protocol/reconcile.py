@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from gtask.core.keys import CLAIM_KEYS
 from gtask.core.writer import REMOVE
 from gtask.errors import UsageError
+from gtask.gitio.git import Git
 from gtask.gitstate.branches import integration_branch
-from gtask.gitstate.evidence import Evidence, scan
+from gtask.gitstate.evidence import GREP, Evidence, ignored_lines, scan
 from gtask.protocol.session import Session
 from gtask.store.locking import locked
+from gtask.store.store import Store
 
 
 @dataclass
@@ -21,14 +24,32 @@ class ReconcileReport:
     filled: list[tuple[str, Evidence]] = field(default_factory=list)
     unverified: list[str] = field(default_factory=list)
     commit: str | None = None
+    ignored: list[tuple[str, str, str]] = field(default_factory=list)  # commit, closing line, why it closes nothing
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {
             "closed": [{"id": i, **e.to_json()} for i, e in self.closed],
             "closed_by_filled": [{"id": i, **e.to_json()} for i, e in self.filled],
             "unverified": self.unverified,
             "commit": self.commit,
+            "ignored_lines": [{"commit": c, "line": line, "why": why} for c, line, why in self.ignored],
         }
+
+
+def _since_reopened(store: Store, git: Git, task_id: str, proofs: list[Evidence]) -> list[Evidence]:
+    """The evidence newer than the task file's last change: a reopening (status set back, a revert) outlives older."""
+    rel = store.path_of(task_id).resolve().relative_to(git.top.resolve()).as_posix()
+    last = git.out("log", "-1", "--format=%H", "HEAD", "--", rel, check=False).strip()
+    return [p for p in proofs if not last or p.commit == last or not git.is_ancestor(p.commit, last)]
+
+
+def _ignored(git: Git, ids: list[str], project: str) -> list[tuple[str, str, str]]:
+    """The closing lines in HEAD's history that close nothing (prose, or tasks that do not exist), newest first."""
+    known = {i.lower() for i in ids}
+    found = []
+    for commit, body, *_ in git.log_records("HEAD", "-E", "-i", f"--grep={GREP}", "--format=%H%x00%B%x00"):
+        found += [(commit.strip(), line, why) for line, why in ignored_lines(body, known, project)]
+    return found
 
 
 @locked
@@ -40,11 +61,15 @@ def reconcile(session: Session, dry_run: bool = False) -> ReconcileReport:
     if current != integration:
         raise UsageError(f"reconcile runs on the integration branch {integration!r}; you are on "
                          f"{current or 'a detached HEAD'} (git switch {integration})")
-    index = scan(git, git.head_commit(), store.project, store.use_cache)
+    # a closing line that names a task that does not exist closes nothing
+    index = scan(git, git.head_commit(), store.project, store.use_cache, known=store.ids())
     report = ReconcileReport()
-    changes: dict[str, dict] = {}
+    report.ignored = _ignored(git, store.ids(), store.project)
+    changes: dict[str, dict[str, Any]] = {}
     for task_id, task in sorted(store.load().tasks.items()):
         proofs = index.of(store.project, task_id)
+        if proofs and task.status not in ("done", "canceled"):
+            proofs = _since_reopened(store, git, task_id, proofs)
         if proofs and task.status not in ("done", "canceled"):
             proof = proofs[0]
             report.closed.append((task_id, proof))

@@ -21,6 +21,7 @@ Fetched refs are mirrored locally under `refs/gtask/<remote>/claims/<id>` and
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any, cast
 
 from gtask.core.model import Task, now_utc
 from gtask.errors import Conflict, GitError, GtaskError, UsageError
@@ -56,6 +57,7 @@ class Remote:
         self.session = session
         self.git = session.git
         self.name = name
+        self.took_over: str | None = None  # whose stale lease plan_claim found (a takeover reports it)
 
     @classmethod
     def choose(cls, session: Session, name: str | None) -> Remote:
@@ -111,17 +113,41 @@ class Remote:
 
     def plan_claim(self, task_id: str, refs: TaskRefs, force: bool) -> dict[str, str]:
         """Check that the task may be claimed given its remote refs; return the compare-and-swap values."""
-        agent = self.session.agent
-        if refs.lease:
+        if refs.lease and not self.ours(refs.lease):  # a lease is its claim commit's, not an agent name's
             holder = self.task_at(refs.lease, task_id)
-            if holder is not None and holder.has_live_claim(now_utc()) and holder.claimed_by != agent and not force:
+            if holder is not None and holder.has_live_claim(now_utc()) and not force:
                 raise Conflict(describe(task_id, holder))
+            if holder is not None and holder.status == "in_progress" and holder.claimed_by:
+                self.took_over = holder.claimed_by  # its lease passed
+            waits = self.handoff_waits(holder)
+            if waits and not force:
+                raise Conflict(f"{task_id} was handed off and waits on {', '.join(waits)} "
+                               f"(refs/gtask/claims/{task_id} on {self.name}, commit {refs.lease[:12]})")
         if refs.tombstone and not tombstone_is_void(self.session.store, self.git, task_id, refs.tombstone):
             finisher = self.task_at(refs.tombstone, task_id)
             who = f" by {finisher.closed_by or '?'}" if finisher is not None and finisher.closed_by else ""
             raise Conflict(f"{task_id} was already completed{who} (refs/gtask/done/{task_id} on {self.name}, "
                            f"commit {refs.tombstone[:12]}); sync to see it")
         return {"claims": refs.lease or "", "done": refs.tombstone or ""}
+
+    def ours(self, commit: str) -> bool:
+        """The commit is in this clone's history (this clone made that claim or handoff)."""
+        head = self.git.head_commit()
+        return head is not None and self.git.is_ancestor(commit, head)
+
+    def handoff_waits(self, holder: Task | None) -> list[str]:
+        """The prerequisites a handoff kept on the lease names that are not finished here or on the remote."""
+        if holder is None or holder.status == "in_progress":
+            return []
+        waits = []
+        for dep in holder.depends_on:
+            try:
+                finished = self.session.store.get(dep).is_finished
+            except GtaskError:
+                finished = False  # not here yet: the handoff's new task
+            if not finished and self.git.rev_parse(self.mirror("done", dep)) is None:
+                waits.append(dep)
+        return waits
 
     # -- pushing -----------------------------------------------------------
 
@@ -143,7 +169,7 @@ class Remote:
     def publish_claim(self, task_id: str, committed: Committed, expected: dict[str, str], force: bool) -> None:
         """Push a claim commit with its lease; on a lost race undo the commit and say who holds the task."""
         # re-claimed within the same second, nothing changed: the claim at HEAD is the one to publish
-        commit = committed.commit or self.git.head_commit()
+        commit = cast(str, committed.commit or self.git.head_commit())  # a repository with commits has HEAD
         for attempt in range(2):
             try:
                 # Deleting the tombstone either removes it (a reopened task) or, when it is
@@ -167,21 +193,26 @@ class Remote:
                 self.session.undo(committed)
                 raise
 
-    def publish_end(self, task_id: str, committed: Committed, done: bool) -> None:
-        """Push a release or completion: the lease goes (compare-and-swap); a completion leaves a tombstone."""
+    def publish_end(self, task_id: str, committed: Committed, done: bool, keep: bool = False) -> None:
+        """Push a release or completion: the lease goes (compare-and-swap); a completion leaves a tombstone.
+
+        With `keep` (a handoff) the lease moves to the handoff commit instead, which says what the task
+        now waits on: no clone claims it until that is finished (plan_claim and the resolver read it).
+        """
         try:
             refs = self.fetch(task_id)
             if refs.lease:
                 holder = self.task_at(refs.lease, task_id)
-                if holder is not None and holder.claimed_by not in (None, self.session.agent) \
-                        and holder.has_live_claim(now_utc()):
+                if holder is not None and not self.ours(refs.lease) and holder.has_live_claim(now_utc()):
                     raise Conflict(f"the lease was taken over: {describe(task_id, holder)}")
             updates: dict[str, str | None] = {"claims": None} if refs.lease else {}
             expected = {"claims": refs.lease} if refs.lease else {}
+            if keep:
+                updates["claims"], expected["claims"] = committed.commit, refs.lease or ""
             if done:
                 updates["done"] = committed.commit
                 expected["done"] = refs.tombstone or ""
-            commit = committed.commit or self.git.head_commit()
+            commit = cast(str, committed.commit or self.git.head_commit())  # a repository with commits has HEAD
             if updates:
                 self.push(commit, updates, expected, task_id)
             else:
@@ -229,7 +260,7 @@ class SyncReport:
     completed: list[str] = field(default_factory=list)
     unpushed_claims: list[str] = field(default_factory=list)
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {
             "remote": self.remote,
             "leases": {i: (t.to_json() if t else None) for i, t in sorted(self.leases.items())},

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 from gtask.core.model import Task
 from gtask.core.trailers import message
-from gtask.errors import Conflict, GtaskError, UsageError
+from gtask.errors import Conflict, GitError, GtaskError, UsageError
 from gtask.faults import checkpoint
-from gtask.fsutil import atomic_write
+from gtask.fsutil import before_write, digest, read_or_none, replace_checked
 from gtask.gitio.git import Git
 from gtask.store.locking import locked, write_journal
 from gtask.store.store import Store, journal_path
@@ -23,6 +25,10 @@ def repo_of(store: Store) -> Git:
     git = store.repository()
     if git is None:
         raise UsageError(f"{store.root} is not inside a git repository; run 'git init' first")
+    if (store.tasks_dir / ".git").exists():
+        raise GtaskError(f"{store.label(store.tasks_dir)} is a git submodule (a repository of its own); gtask "
+                         f"commits task files to the repository that holds {store.label(store.tasks_dir)}/: "
+                         f"make it a plain folder, or commit in the submodule yourself (nothing was changed)")
     return git
 
 
@@ -60,6 +66,14 @@ class Session:
         if self.is_agent:
             raise Conflict(f"{what} is a person's decision; {self.agent!r} acts as an agent (--agent or GTASK_AGENT)")
 
+    def approve_by_rules(self, task_ids: list[str], trailers: list[tuple[str, str]]) -> list[str]:
+        """An agent's proposals that an integration-branch approval rule matches become todo in its lane."""
+        if not self.is_agent:
+            return []
+        from gtask.gitstate.rules import apply_rules, integration_rules
+
+        return apply_rules(self.store, integration_rules(self.store, self.git), self.agent, task_ids, trailers)
+
     def rel_path(self, task_id: str) -> str:
         return self.store.path_of(task_id).resolve().relative_to(self.git.top.resolve()).as_posix()
 
@@ -71,7 +85,16 @@ class Session:
                              path=rel)
 
     def commit(self, task_ids: list[str], text: str) -> str:
-        return self.git.commit_paths([self.rel_path(t) for t in task_ids], text)
+        parent = self.git.head_commit()
+        try:
+            return self.git.commit_paths([self.rel_path(t) for t in task_ids], text)
+        except Conflict:
+            if self.git.head_commit() != parent:
+                raise  # another writer moved the branch: trying again can work
+            # nobody moved it, yet git would not: retrying cannot help (exit 1, not 3)
+            raise GitError("git refused to move the branch although no one else moved it: a reference-transaction "
+                           "hook refused, or the disk is full or read-only (see git's hooks and 'df'); nothing was "
+                           "committed") from None
 
     def snapshot(self, task_ids: list[str]) -> dict[str, bytes | None]:
         """The current bytes of these task files (None for files that do not exist)."""
@@ -81,13 +104,24 @@ class Session:
             saved[task_id] = path.read_bytes() if path.exists() else None
         return saved
 
-    def restore(self, saved: dict[str, bytes | None]) -> None:
+    def restore(self, saved: dict[str, bytes | None], wrote: dict[str, set[bytes]] | None = None) -> list[str]:
+        """Put back the files' saved bytes, only where they still hold what this step wrote; return those left.
+
+        A file changed by hand meanwhile is left as it is (and named), never overwritten.
+        """
+        left = []
         for task_id, data in saved.items():
             path = self.store.path_of(task_id)
-            if data is None:
+            now = read_or_none(path)
+            if now == data:
+                continue
+            if wrote is not None and now not in wrote.get(task_id, set()):
+                left.append(self.rel_path(task_id))
+            elif data is None:
                 path.unlink(missing_ok=True)
-            else:
-                atomic_write(path, data.decode("utf-8"))
+            elif not replace_checked(path, data, now):
+                left.append(self.rel_path(task_id))
+        return left
 
     def change_and_commit(self, action: str, task_id: str, change: Callable[[], list[str]],
                           note: str | None = None, trailers: list[tuple[str, str]] | None = None,
@@ -95,38 +129,89 @@ class Session:
         """Run `change` (which returns the IDs of the files it wrote), then commit exactly those files.
 
         If anything fails, the files are restored: no half-done step stays behind.
+        The journal stays until the step is settled, so a restore that fails too
+        (a full disk) is settled by the next writer.
         """
         with self.store.lock():
             saved = self.snapshot(touched or [task_id])
             parent = self.git.head_commit()
             journal = journal_path(self.git.git_dir)
-            write_journal(journal, parent, {self.rel_path(t): raw for t, raw in saved.items()})
+            olds = {self.rel_path(t): raw for t, raw in saved.items()}
+            hashes: dict[str, list[str]] = {}
+            wrote: dict[str, set[bytes]] = {}
+            by_path = {self.store.path_of(t).resolve(): t for t in saved}
+
+            def record(path: Path, raw: bytes) -> None:
+                task = by_path.get(path.resolve())
+                if task is None:
+                    return  # not a file of this step (a rejected edit kept aside, a cache)
+                wrote.setdefault(task, set()).add(raw)
+                hashes.setdefault(self.rel_path(task), []).append(digest(raw))
+                write_journal(journal, parent, olds, hashes)  # before the bytes land
+
+            write_journal(journal, parent, olds, hashes)
+            settled = False
+            text = ""
+            before_write.append(record)
             try:
                 checkpoint("step-journaled")
                 changed = change()
                 checkpoint("step-written")
                 if self.snapshot(changed) == {t: saved.get(t) for t in changed}:
+                    settled = True
                     return Committed(None, parent, saved, [])  # nothing changed: no empty commit
                 subject = task_id or changed[0]
-                commit = self.commit(changed, message(action, subject, self.agent, note, trailers, changed))
+                text = message(action, subject, self.agent, note, trailers, changed)
+                commit = self.commit(changed, text)
+                settled = True
             except BaseException:
-                self.restore(saved)
+                before_write.remove(record)
+                if text and self._landed(parent, text):
+                    # Our commit is on the branch and could not be taken back (a full disk): restoring the
+                    # files would make the next `git commit -a` revert it. The journal stays for the next writer.
+                    raise
+                left = self.restore(saved, wrote)
+                settled = True
+                if left:
+                    self.store.notify(f"left {', '.join(left)} as changed by hand during the step; nothing was "
+                                      f"committed")
                 raise
             finally:
-                journal.unlink(missing_ok=True)
-        return Committed(commit, parent, saved, changed)
+                if record in before_write:
+                    before_write.remove(record)
+                if settled:
+                    journal.unlink(missing_ok=True)
+        return Committed(commit, parent, saved, changed, {t: wrote.get(t, set()) for t in saved})
+
+    def _landed(self, parent: str | None, text: str) -> bool:
+        """Whether HEAD is this step's own commit (made on `parent` with message `text`)."""
+        head = self.git.head_commit()
+        if head is None or head == parent:
+            return False
+        found = self.git.run("log", "-1", "--format=%P%x00%B", head, check=False).stdout
+        parents, _, body = found.partition("\0")
+        return parents.strip() == (parent or "") and body.strip() == text.strip()
 
     def undo(self, done: Committed) -> None:
-        """Take a commit back: the branch, the files and their index entries as they were before it."""
+        """Take a commit back: the branch, the files and their index entries as they were before it.
+
+        Only what the commit wrote is taken back: a file or index entry changed since is left alone.
+        """
         if done.commit is None:
             return  # nothing was committed
         self.git.move_head_back(done.commit, done.parent)
-        self.restore(done.saved)
-        paths = [self.rel_path(t) for t in done.saved]
-        if done.parent:
-            self.git.run("reset", "-q", done.parent, "--", *paths, check=False)
-        else:
-            self.git.run("update-index", "--force-remove", "--", *paths, check=False)
+        self.restore(done.saved, done.wrote if done.wrote else None)
+        for task_id in done.saved:
+            rel = self.rel_path(task_id)
+            listed = self.git.run("ls-files", "-s", "--", rel, check=False).stdout.split()
+            entry = listed[1] if len(listed) >= 2 else None
+            ours = self.git.run("rev-parse", "-q", "--verify", f"{done.commit}:{rel}", check=False).stdout.strip()
+            if entry is not None and entry != ours:
+                continue  # staged by hand since the commit
+            if done.parent:
+                self.git.run("reset", "-q", done.parent, "--", rel, check=False)
+            else:
+                self.git.run("update-index", "--force-remove", "--", rel, check=False)
 
 
 @dataclass
@@ -137,10 +222,11 @@ class Committed:
     parent: str | None
     saved: dict[str, bytes | None]
     changed: list[str]
+    wrote: dict[str, set[bytes]] = field(default_factory=dict)  # per task, the bytes the step wrote
 
 
 @locked
-def create_task(store: Store, title: str, fields: dict, task_id: str | None = None,
+def create_task(store: Store, title: str, fields: dict[str, Any], task_id: str | None = None,
                 commit: bool = False, agent: str | None = None) -> Task:
     """Create a task file, and with `commit` commit it; a failed commit removes the new file.
 
@@ -154,7 +240,14 @@ def create_task(store: Store, title: str, fields: dict, task_id: str | None = No
         return store.create(title, fields, task_id=task_id)
     session = Session.open(store, agent)
     task_id = task_id or store.new_task_id(title)
-    session.change_and_commit("new", task_id, lambda: [store.create(title, fields, task_id=task_id).id])
+    trailers: list[tuple[str, str]] = []  # filled by change(): the commit message is built after it
+
+    def change() -> list[str]:
+        created = store.create(title, fields, task_id=task_id).id
+        session.approve_by_rules([created], trailers)
+        return [created]
+
+    session.change_and_commit("new", task_id, change, trailers=trailers)
     return store.get(task_id)
 
 

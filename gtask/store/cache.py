@@ -15,13 +15,16 @@ import time
 import zlib
 from dataclasses import fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from gtask.core.model import Task
 from gtask.errors import Problem
-from gtask.gitio.gitfiles import find_git_dir
+from gtask.gitio.gitfiles import find_git_dir, read_ref
 
-FORMAT = 4
+if TYPE_CHECKING:
+    from gtask.gitio.git import Git
+
+FORMAT = 5  # 5: tasks carry `parent`; the index carries children
 RACY_SECONDS = 2.0
 _TASK_FIELDS = tuple(f.name for f in fields(Task) if f.name != "body")  # listings carry no body
 _LINES = _TASK_FIELDS.index("lines")
@@ -177,22 +180,39 @@ class DependentsIndex:
 
     def __init__(self, path: Path | None) -> None:
         self.path = path
+        self._checked: dict[str, Any] | bool | None = False  # False: not read yet; None: not to be trusted
 
     @classmethod
     def for_folder(cls, tasks_dir: Path, project: str, enabled: bool = True) -> DependentsIndex:
         # the project and format are in the file name: a rename or an upgrade starts a new index
         return cls(cache_file(tasks_dir, "dependents", enabled, salt=f"{FORMAT}:{project}"))
 
-    def save(self, keys: dict[str, Key], dependents: dict[str, list[str]], project: str) -> None:
+    def save(self, keys: dict[str, Key], dependents: dict[str, list[str]], project: str,
+             children: dict[str, list[str]] | None = None) -> None:
         if any(_mtime_of(key) > time.time() - RACY_SECONDS for key in keys.values()):
             return  # a racily clean file could change unseen: write no index
-        write_cache(self.path, {"format": FORMAT, "project": project}, {"keys": keys, "dependents": dependents})
+        write_cache(self.path, {"format": FORMAT, "project": project}, {"keys": keys, "dependents": dependents,
+                                                                       "children": children or {}})
 
-    def lookup(self, tasks_dir: Path, names: list[str], task_id: str, project: str) -> list[str] | None:
+    def lookup(self, tasks_dir: Path, names: list[str], task_id: str, project: str,
+               relation: str = "dependents") -> list[str] | None:
         """IDs of the tasks that depend on `task_id`, or None when the index cannot be trusted.
 
         `names` are the folder's task file names now; every one must still have its stat key.
         """
+        if self._checked is False:
+            self._checked = self._read_valid(tasks_dir, names, project)
+        data = self._checked
+        if not isinstance(data, dict):
+            return None
+        try:
+            found = data[relation].get(task_id.lower(), [])
+            return [str(item) for item in found] if isinstance(found, list) else None
+        except (KeyError, TypeError, AttributeError):
+            return None
+
+    def _read_valid(self, tasks_dir: Path, names: list[str], project: str) -> dict[str, Any] | None:
+        """The index's data when every task file still has its stat key (read and checked once)."""
         data = read_cache(self.path, {"format": FORMAT, "project": project})
         if data is None:
             return None
@@ -204,7 +224,34 @@ class DependentsIndex:
             for name in names:
                 if keys.get(name) != stat_key(os.lstat(f"{folder}/{name}")):
                     return None
-            found = data["dependents"].get(task_id.lower(), [])
-            return [str(item) for item in found] if isinstance(found, list) else None
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return None
+        return data
+
+
+def first_added_cached(git_dir: Path, folder: str, use_cache: bool = True) -> dict[str, float] | None:
+    """The remembered first-added times when HEAD has not moved (read from git's files: no git process)."""
+    head = read_ref(git_dir, "HEAD")
+    data = read_cache(cache_path(git_dir, "first-added", use_cache), {"format": 1, "folder": folder})
+    added = data.get("added") if data and head and data.get("head") == head else None
+    return added if isinstance(added, dict) else None
+
+
+def first_added(git: Git, folder: str, use_cache: bool = True) -> dict[str, float]:
+    """`git.first_added(folder)` remembered by HEAD: a warm run reads no history, a moved HEAD only the new part."""
+    head = read_ref(git.git_dir, "HEAD")
+    path = cache_path(git.git_dir, "first-added", use_cache) if head else None
+    stamp = {"format": 1, "folder": folder}
+    data = read_cache(path, stamp)
+    old = data.get("head") if data else None
+    added = data.get("added") if data else None
+    if head and old == head and isinstance(added, dict):
+        return added
+    if isinstance(old, str) and isinstance(added, dict) and git.is_ancestor(old, cast(str, head)):
+        for name, when in git.first_added(folder, f"{old}..{head}").items():
+            added[name] = min(when, added.get(name, when))  # a re-added file keeps its first time
+    else:  # first run, or HEAD moved to a commit that does not contain the old one (reset, checkout)
+        added = git.first_added(folder)
+    if head:
+        write_cache(path, stamp, {"head": head, "added": added})
+    return added

@@ -11,7 +11,7 @@ from pathlib import Path
 from gtask.core import schema, taskfile
 from gtask.core.model import now_utc
 from gtask.errors import Conflict, GtaskError, InvalidTask, Problem
-from gtask.fsutil import atomic_write, create_exclusive
+from gtask.fsutil import create_exclusive, replace_checked
 from gtask.store.store import Store
 
 
@@ -52,11 +52,10 @@ def edit_task(store: Store, task_id: str, run_editor: Callable[[Path], None],
                     path=label,
                 )
         with store.lock():  # compare and write with no other gtask writer in between
-            if path.read_bytes() != original:
+            if not replace_checked(path, text, original):  # compared right before the rename
                 aside = _keep_aside(path, text)
                 raise Conflict(f"{label} changed while you were editing; your text is kept in {store.label(aside)}",
                                path=label)
-            atomic_write(path, text.decode("utf-8"))
         return EditOutcome(changed=True)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
@@ -78,9 +77,16 @@ def _validate(store: Store, task_id: str, raw: bytes, label: str) -> list[Proble
 
 
 def _keep_aside(path: Path, raw: bytes) -> Path:
-    aside = path.with_name(f"{path.name}.rejected")
-    if aside.exists():
-        stamp = now_utc().strftime("%Y%m%dT%H%M%SZ")
-        aside = path.with_name(f"{path.name}.{stamp}.rejected")
-    create_exclusive(aside, raw)  # the user's bytes exactly, even when they are not UTF-8
-    return aside
+    """Keep rejected text under a name no other rejection has: `<id>.md.rejected`, else stamped and numbered."""
+    stamp = now_utc().strftime("%Y%m%dT%H%M%SZ")
+    for number in range(1000):
+        name = f"{path.name}.rejected" if number == 0 else f"{path.name}.{stamp}" + \
+            (f"-{number}" if number > 1 else "") + ".rejected"
+        aside = path.with_name(name)
+        try:
+            create_exclusive(aside, raw)  # the user's bytes exactly, even when they are not UTF-8
+            return aside
+        except FileExistsError:
+            continue
+    raise GtaskError(f"could not keep your text beside {path.name}: too many rejected copies; remove old "
+                     f"{path.name}.*.rejected files")

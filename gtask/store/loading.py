@@ -92,7 +92,7 @@ def load_all(store: TaskFolder) -> Loaded:
     cache.save()
     index = DependentsIndex.for_folder(store.tasks_dir, store.project, store.use_cache)
     if index.path is not None and len(keys) == len(names) and (changed or not index.path.exists()):
-        index.save(keys, _reverse_index(store, loaded), store.project)
+        index.save(keys, _reverse_index(store, loaded), store.project, _children_index(store, loaded))
     return loaded
 
 
@@ -103,6 +103,15 @@ def _reverse_index(store: TaskFolder, loaded: Loaded) -> dict[str, list[str]]:
             ref = Ref.parse(text)
             if ref.is_local(store.project):
                 index.setdefault(ref.id.lower(), []).append(task.id)
+    return index
+
+
+def _children_index(store: TaskFolder, loaded: Loaded) -> dict[str, list[str]]:
+    index: dict[str, list[str]] = {}
+    for task in loaded.tasks.values():
+        ref = Ref.parse(task.parent) if task.parent else None
+        if ref is not None and ref.is_local(store.project):
+            index.setdefault(ref.id.lower(), []).append(task.id)
     return index
 
 

@@ -7,12 +7,14 @@ the folder). The kernel drops the lock when a process dies, even by SIGKILL,
 so a lock can never be left stale. The lock is reentrant within a process.
 
 Before a protocol step changes files it writes a journal (the files' old
-bytes and the branch's old commit) beside the lock. Whoever takes the lock
+bytes, the branch's old commit and, before each write, the hash of the bytes
+it writes) beside the lock. Whoever takes the lock
 next and finds a journal knows its writer died mid-step, because a live
 writer would still hold the lock, and settles it: if the step's commit landed,
-the index entries of its files are brought up to date; if it did not, the
-files get their old bytes back. Either way the step happened wholly or not at
-all.
+the index entries of its files are brought up to date (only entries still as
+the step found them); if it did not, files that hold bytes the step wrote get
+their old bytes back. Either way the step happened wholly or not at all, and a
+hand edit made after the crash is left as it is.
 """
 
 from __future__ import annotations
@@ -67,7 +69,9 @@ def exclusive(lock_path: Path) -> Iterator[bool]:
 
 
 def _acquire(fd: int, lock_path: Path) -> None:
-    deadline = time.monotonic() + float(os.environ.get("GTASK_LOCK_WAIT", WAIT_SECONDS))
+    from gtask.fsutil import env_seconds
+
+    deadline = time.monotonic() + env_seconds("GTASK_LOCK_WAIT", WAIT_SECONDS)
     while True:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -95,21 +99,34 @@ def locked(step: Callable[Concatenate[S, P], R]) -> Callable[Concatenate[S, P], 
 # -- the journal of one protocol step -------------------------------------------------
 
 
-def write_journal(path: Path, parent: str | None, files: dict[str, bytes | None]) -> None:
-    """Record what a step is about to change: the branch's commit and each file's old bytes (None: absent)."""
+def write_journal(path: Path, parent: str | None, files: dict[str, bytes | None],
+                  wrote: dict[str, list[str]] | None = None) -> None:
+    """Record a step: the branch's commit, each file's old bytes (None: absent) and the hashes of the bytes it wrote.
+
+    Recovery restores a file only when it still holds bytes the step wrote, so
+    a hand edit made after a crash is never undone.
+    """
     from gtask.fsutil import write_temp
 
     data = {"parent": parent,
-            "files": {rel: None if raw is None else base64.b64encode(raw).decode() for rel, raw in files.items()}}
+            "files": {rel: None if raw is None else base64.b64encode(raw).decode() for rel, raw in files.items()},
+            "wrote": wrote or {}}
     path.parent.mkdir(parents=True, exist_ok=True)
     os.replace(write_temp(path, json.dumps(data)), path)  # whole or absent, like a task file
 
 
-def read_journal(path: Path) -> tuple[str | None, dict[str, bytes | None]] | None:
+Journal = tuple[str | None, dict[str, bytes | None], dict[str, list[str]] | None]
+
+
+def read_journal(path: Path) -> Journal | None:
+    """The parent commit, old bytes and written hashes of an interrupted step (hashes None: an older gtask's)."""
     try:
         data = json.loads(path.read_text())
         files = {rel: None if raw is None else base64.b64decode(raw) for rel, raw in data["files"].items()}
-        return data["parent"], files
+        wrote = data.get("wrote")
+        if wrote is not None:
+            wrote = {str(rel): [str(h) for h in hashes] for rel, hashes in wrote.items()}
+        return data["parent"], files, wrote
     except FileNotFoundError:
         return None
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:

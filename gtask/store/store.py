@@ -6,6 +6,7 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -15,12 +16,13 @@ from gtask.core.ids import Ref, id_problem, new_id
 from gtask.core.keys import KNOWN_KEYS
 from gtask.core.model import Task, local_states, now_utc, own_state
 from gtask.errors import Conflict, GitError, InvalidTask, NotFound, Problem, UsageError
-from gtask.fsutil import atomic_write, create_exclusive
+from gtask.fsutil import create_exclusive, remove_temp_files
 from gtask.gitio.gitfiles import common_dir, find_git_dir, find_top
 from gtask.store.locking import exclusive, locked
 
 if TYPE_CHECKING:
     from gtask.gitio.git import Git
+    from gtask.store.cache import DependentsIndex
     from gtask.store.loading import Loaded
 
 TASKS_DIR = ".tasks"
@@ -38,6 +40,7 @@ class Store:
         self.use_cache = use_cache
         self._config: Config | None = None
         self._repository: Git | Literal[False] | None = False  # False: not looked for yet
+        self._index: DependentsIndex | None = None
         self.notices: list[str] = []  # what the store did on its own (crash recovery); the CLI prints them
         self.notify: Callable[[str], None] = self.notices.append
         self._listing: tuple[int, list[str], dict[str, list[str]]] | None = None  # mtime, names, by lower ID
@@ -172,11 +175,13 @@ class Store:
         return self._build(self.read_file(task_id))
 
     def get(self, task_id: str) -> Task:
-        """Return one valid task; raise NotFound or InvalidTask (with file and line)."""
+        """Return one valid task; raise NotFound or InvalidTask (with file and line, and how to repair it)."""
         tf = self.read_file(task_id)
         task, problems = self._build(tf)
         if task is None:
-            raise next(p for p in problems if p.is_error).as_error()
+            error = next(p for p in problems if p.is_error)
+            hint = repair_hint(tf, error.line) if tf.data else ""  # a field is wrong: `set` can repair it
+            raise replace(error, message=error.message + hint).as_error()
         return task
 
     def load(self) -> Loaded:
@@ -208,12 +213,22 @@ class Store:
         return own_state(task, finished, now_utc())
 
     def dependents_of(self, task_id: str) -> list[Task]:
-        """Find the tasks that depend on `task_id`: from the index when it is valid, else by
-        reading only the files that mention the ID."""
+        """Find the tasks that depend on `task_id` (see _related)."""
+        return self._related(task_id, "dependents", lambda task: task.depends_on)
+
+    def children_of(self, task_id: str) -> list[Task]:
+        """Find the tasks whose `parent` is `task_id` (see _related)."""
+        return self._related(task_id, "children", lambda task: [task.parent] if task.parent else [])
+
+    def _related(self, task_id: str, relation: str, refs_of: Callable[[Task], list[str]]) -> list[Task]:
+        """Tasks that name `task_id` in `refs_of`: from the index when it is valid, else by reading
+        only the files that mention the ID."""
         from gtask.store.cache import DependentsIndex
 
-        index = DependentsIndex.for_folder(self.tasks_dir, self.project, self.use_cache)
-        indexed = index.lookup(self.tasks_dir, self.file_names(), task_id, self.project)
+        if self._index is None:  # one index per store: read and checked once for dependents and children
+            self._index = DependentsIndex.for_folder(self.tasks_dir, self.project, self.use_cache)
+        index = self._index
+        indexed = index.lookup(self.tasks_dir, self.file_names(), task_id, self.project, relation)
         if indexed is not None:
             found = []
             for dependent in sorted(indexed):
@@ -234,7 +249,7 @@ class Store:
                 task = self.get(name[:-3])
             except (OSError, InvalidTask, NotFound):
                 continue
-            refs = [Ref.parse(d) for d in task.depends_on]
+            refs = [Ref.parse(d) for d in refs_of(task)]
             if any(r.is_local(self.project) and r.id.lower() == task_id.lower() for r in refs):
                 found.append(task)
         return found
@@ -255,7 +270,7 @@ class Store:
                 if notice:
                     self.notify(notice)
             if first:
-                _remove_temp_files(self.tasks_dir)
+                remove_temp_files(self.tasks_dir)
             yield
 
     def _require_writable(self) -> None:
@@ -329,33 +344,50 @@ class Store:
     @locked
     def update(self, task_id: str, changes: dict[str, Any]) -> Task:
         """Apply changes to one task by editing only the lines that must change."""
-        self._require_writable()
-        tf = self.read_file(task_id)
-        before, problems = self._build(tf)
-        if before is None:
-            raise next(p for p in problems if p.is_error).as_error()
-        from gtask.core import writer  # only writers pay for its import
-
-        text = writer.apply_changes(tf, changes)
-        after_tf = taskfile.parse(text, tf.label)
-        after, problems = self._build(after_tf)
-        if after is None:
-            error = next(p for p in problems if p.is_error)
-            raise UsageError(error.message, path=error.path, line=error.line)
-        if after.depends_on != before.depends_on:
-            added = [d for d in after.depends_on if d not in before.depends_on]
-            self.check_dependencies(after.id, added)
-        if text != tf.text:
-            atomic_write(self.path_of(after.id), text)
-        return after
+        return self.rewrite(task_id, lambda tf: changes)
 
     @locked
     def set_fields(self, task_id: str, assignments: list[str]) -> Task:
         """Apply `set` arguments (`KEY=VALUE`, `KEY+=ITEM`, `KEY-=ITEM`, `KEY=`) to one task."""
         from gtask.core.assignments import parse_assignments
 
-        tf = self.read_file(task_id)
-        return self.update(task_id, parse_assignments(assignments, tf.data))
+        return self.rewrite(task_id, lambda tf: parse_assignments(assignments, tf.data))
+
+    @locked
+    def rewrite(self, task_id: str, changes_of: Callable[[taskfile.TaskFile], dict[str, Any]]) -> Task:
+        """Apply the changes computed from the file's current text; a hand edit made meanwhile is re-applied on."""
+        self._require_writable()
+        from gtask.core import writer  # only writers pay for its import
+        from gtask.fsutil import rewrite
+
+        path = self.path_of(self.checked_id(task_id))
+        label = self.label(path)
+        self.read_file(task_id)  # refuses what is not a regular text file (a FIFO would block the reads below)
+        result: list[Task] = []
+
+        def compute(raw: bytes | None) -> str | None:
+            if raw is None:
+                raise NotFound(f"the task file {label} was removed while gtask was writing it", path=label)
+            tf = taskfile.parse(taskfile.decode(raw, label), label)
+            before, invalid = self._build(tf)
+            if before is None and not tf.data:  # no front matter to change: nothing to repair with `set`
+                raise next(p for p in invalid if p.is_error).as_error()
+            text = writer.apply_changes(tf, changes_of(tf))
+            after, problems = self._build(taskfile.parse(text, label))
+            if after is None and before is None:  # the file stays invalid: its own error, and how to repair it
+                error = next(p for p in invalid if p.is_error)
+                raise replace(error, message=error.message + repair_hint(tf, error.line)).as_error()
+            if after is None:
+                error = next(p for p in problems if p.is_error)
+                raise UsageError(error.message, path=error.path, line=error.line)
+            old_deps = before.depends_on if before is not None else []
+            if after.depends_on != old_deps:
+                self.check_dependencies(after.id, [d for d in after.depends_on if d not in old_deps])
+            result[:] = [after]
+            return text if text.encode("utf-8") != raw else None
+
+        rewrite(path, label, compute)
+        return result[0]
 
     def check_dependencies(self, task_id: str, refs: list[str]) -> None:
         """Refuse local dependencies that do not exist or that would close a cycle."""
@@ -374,17 +406,13 @@ class Store:
             raise Conflict(f"this dependency would create a cycle: {' -> '.join(cycle)}")
 
 
-def _remove_temp_files(folder: Path) -> None:
-    """Temporary files of a write that was killed before its rename (no other writer runs: we hold the lock)."""
-    from gtask.fsutil import TEMP_SUFFIX
-
-    try:
-        with os.scandir(folder) as entries:
-            for entry in entries:
-                if entry.name.startswith(".") and entry.name.endswith(TEMP_SUFFIX):
-                    os.unlink(entry.path)
-    except FileNotFoundError:
-        pass
+def repair_hint(tf: taskfile.TaskFile, line: int | None) -> str:
+    """How to repair the field at `line` of a task file: `set` that key, or edit the file."""
+    task_id = tf.label.rsplit("/", 1)[-1].removesuffix(".md")
+    key = next((k for k, lines in tf.key_lines.items() if line in lines), None) if line else None
+    if key is None:
+        return f" (repair it with: gtask edit {task_id})"
+    return f" (repair it with: gtask set {task_id} {key}=VALUE, or gtask edit {task_id})"
 
 
 def journal_path(git_dir: Path) -> Path:

@@ -1,0 +1,181 @@
+"""The one resolver of a task's derived state (design §2, "Which evidence wins"): every view asks it.
+
+Evidence, read once per command:
+
+- the work tree's task files (the store): status, claim keys, `depends_on`;
+- the milestones' gates on the integration branch (gitstate.holds);
+- every other branch's changed task files, local and remote-tracking (gitstate.branches.scan);
+- lease refs and tombstones mirrored from remotes (`refs/gtask/<remote>/{claims,done}/<id>`).
+
+`refine` is the precedence: a finished or claimed work-tree state stands; a
+task taken elsewhere (a live claim on another branch or lease ref, a
+completion on another branch, a tombstone that still holds) is `claimed`; a
+task a handoff on a lease ref made wait on an unfinished prerequisite, or held
+back by a gate, is `waiting`. TaskGraph applies the same rule from the same
+`Evidence` (`graph_inputs`), so planning and listing cannot disagree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from gtask.core.ids import Ref
+from gtask.core.model import Task, local_states, now_utc
+from gtask.errors import GtaskError
+
+if TYPE_CHECKING:  # branches loads the git module: a one-branch `show` needs neither
+    from gtask.core.graph import Node
+    from gtask.gitio.git import Git
+    from gtask.gitstate.branches import BranchView, RefVersion
+    from gtask.store.store import Store
+
+TAKEN_STATES = ("ready", "waiting")  # the states evidence elsewhere may turn into `claimed`
+
+
+@dataclass
+class Evidence:
+    """What git says beyond the work tree, keyed by lower-case task ID."""
+
+    view: BranchView | None = None
+    taken: dict[str, RefVersion] = field(default_factory=dict)  # the version that takes the task
+    handoffs: dict[str, list[str]] = field(default_factory=dict)  # prerequisites a pushed handoff added
+    gates: dict[str, list[str]] = field(default_factory=dict)  # `gate:<milestone>` entries holding it back
+
+    def where(self, task_id: str) -> str | None:
+        """Where the task is taken (a branch, `lease@origin`, `done@origin`), or None."""
+        version = self.taken.get(task_id.lower())
+        return version.ref if version else None
+
+
+def gather(store: Store, git: Git | None, tasks: dict[str, Task], *, gates: bool = True) -> Evidence:
+    """Read every piece of evidence about these tasks that git has (nothing without git)."""
+    if git is None or store.is_plain_folder or store.tasks_dir.is_symlink() or not git.head_commit():
+        return Evidence()  # a linked task folder is refused everywhere; its files are not the repository's
+    from gtask.gitstate.branches import scan
+    from gtask.gitstate.holds import holds_for
+
+    view = scan(store, git)
+    evidence = Evidence(view)
+    now = now_utc()
+    head = git.head_commit()
+    for key, versions in view.versions.items():
+        for version in versions:
+            if _takes(store, git, view, version, now):
+                evidence.taken.setdefault(key, version)
+            held = _handoff(store, git, head, version, tasks, view)
+            if held:
+                evidence.handoffs[key] = held
+    if gates:
+        evidence.gates = {node[1].lower(): names for node, names in
+                          holds_for(store, git, view.integration_commit, list(tasks.values())).items()}
+    return evidence
+
+
+def _takes(store: Store, git: Git, view: BranchView, version: RefVersion, now: datetime) -> bool:
+    """A live claim, a completion on another branch, or a tombstone that still holds (not voided by a reopening)."""
+    from gtask.gitstate.tombstones import tombstone_is_void
+
+    if version.live_claim(now):
+        return True
+    if version.task is None or version.task.status != "done":
+        return False
+    if not version.ref.startswith("done@"):
+        return True
+    return not tombstone_is_void(store, git, version.task_id, version.commit, view)
+
+
+def _handoff(store: Store, git: Git, head: str | None, version: RefVersion, tasks: dict[str, Task],
+             view: BranchView) -> list[str]:
+    """The unfinished prerequisites a handoff kept on a lease ref adds, while that handoff is not in HEAD."""
+    by_lower = {t.lower(): t for t in tasks}
+
+    def find(task_id: str) -> Task | None:
+        if task_id.lower() in by_lower:
+            return tasks[by_lower[task_id.lower()]]
+        try:
+            return store.get(task_id) if version.ref.startswith("lease@") else None
+        except GtaskError:
+            return None  # not here (yet), or broken: not finished here
+
+    task = version.task
+    here = tasks.get(by_lower.get(version.task_id.lower(), ""))
+    if not version.ref.startswith("lease@") or task is None or task.status == "in_progress" or here is None:
+        return []
+    present = {d.lower() for d in here.depends_on}
+    added = [d for d in task.depends_on if d.lower() not in present]
+    if not added or (head and git.is_ancestor(version.commit, head)):
+        return []  # nothing new, or the handoff is merged: the work tree says it all
+    def finished(text: str) -> bool:
+        ref = Ref.parse(text)
+        if not ref.is_local(here.project):
+            return False
+        local = find(ref.id)
+        if local is not None and local.is_finished:
+            return True
+        return any(v.task is not None and v.task.is_finished for v in view.of(ref.id))
+
+    return [d for d in added if not finished(d)]
+
+
+def refine(state: str, task_id: str, evidence: Evidence) -> str:
+    """Apply the evidence beyond the work tree to a task's work-tree state (the precedence of design §2)."""
+    key = task_id.lower()
+    if state == "ready" and key in evidence.handoffs:
+        state = "waiting"
+    if state in TAKEN_STATES and key in evidence.taken:
+        return "claimed"
+    if state == "ready" and key in evidence.gates:
+        return "waiting"
+    return state
+
+
+def resolve(store: Store, tasks: dict[str, Task], evidence: Evidence, now: datetime | None = None) -> dict[str, str]:
+    """Every task's derived state: the work tree's, refined by the evidence."""
+    base = local_states(tasks, store.project, now or now_utc())
+    return {task_id: refine(state, task_id, evidence) for task_id, state in base.items()}
+
+
+def states(store: Store, tasks: dict[str, Task] | None = None, git: Git | None = None) -> dict[str, str]:
+    """The derived state of every task of the store (or of these tasks), with all the evidence git has."""
+    tasks = store.load().tasks if tasks is None else tasks
+    return resolve(store, tasks, gather(store, git if git is not None else repository(store), tasks))
+
+
+def state_of(store: Store, task: Task, evidence: Evidence) -> str:
+    """One task's derived state, reading only its dependencies' files."""
+    return refine(store.state_of(task), task.id, evidence)
+
+
+def graph_inputs(store: Store, tasks: dict[str, Task],
+                 evidence: Evidence) -> tuple[list[Task], set[Node], dict[Node, list[str]]]:
+    """What TaskGraph needs to derive the same states: tasks (handoff prerequisites added), taken and held nodes."""
+    listed = [replace(t, depends_on=[*t.depends_on, *evidence.handoffs[t.id.lower()]])
+              if t.id.lower() in evidence.handoffs else t for t in tasks.values()]
+    taken = {(store.project, t.id) for t in tasks.values() if t.id.lower() in evidence.taken}
+    held = {(store.project, t.id): evidence.gates[t.id.lower()] for t in tasks.values()
+            if t.id.lower() in evidence.gates}
+    return listed, taken, held
+
+
+def can_add_evidence(store: Store) -> bool:
+    """Whether git could change any state: another branch or lease ref exists, or milestones are configured.
+
+    Read from git's own files (no git process), so a one-branch repository's `show` needs no git at all.
+    """
+    from gtask.gitio import gitfiles
+
+    git_dir = None if store.is_plain_folder else gitfiles.find_git_dir(store.tasks_dir)
+    return git_dir is not None and (bool(store.config.milestones) or gitfiles.has_other_refs(git_dir))
+
+
+def repository(store: Store) -> Git | None:
+    """The store's git repository with at least one commit, or None (no git, a plain folder, no commits)."""
+    from gtask.errors import GitError
+
+    try:
+        git = store.repository()
+    except GitError:
+        return None  # no git installed: the files alone
+    return git if git is not None and git.head_commit() else None
