@@ -1,6 +1,8 @@
-"""Claims per second through a local bare remote, with 1, 4 and 8 racing clones.
+"""Claims per second through a local bare remote, with 1, 4, 8 and 16 racing clones.
 
-    python benchmarks/bench_claims.py [--tasks 40] [--clones 1 4 8]
+    python benchmarks/bench_claims.py [--tasks 40] [--clones 1 4 8 16] [--pythonpath OTHER_TREE]
+
+`--pythonpath` runs another copy of the sources (say, a tree from before a change) for a before/after table.
 
 Each clone runs `gtask next --claim --push` in a loop (a real process per
 call, as an agent would) until nothing is ready; every task is claimed exactly
@@ -11,6 +13,7 @@ every candidate it tried and had to plan again).
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 import tempfile
@@ -63,30 +66,43 @@ def setup(root: Path, tasks: int, clones: int) -> list[Path]:
     return paths
 
 
-def race(tasks: int, clones: int) -> tuple[float, int, int]:
+def race(tasks: int, clones: int, pythonpath: str | None = None) -> tuple[float, int, int]:
+    env = {**os.environ, **({"PYTHONPATH": pythonpath} if pythonpath else {})}
     with tempfile.TemporaryDirectory() as tmp:
         paths = setup(Path(tmp), tasks, clones)
         start = time.perf_counter()
-        procs = [subprocess.Popen([sys.executable, "-c", LOOP, f"c{n}"], cwd=path, stdout=subprocess.PIPE, text=True)
-                 for n, path in enumerate(paths)]
+        procs = [subprocess.Popen([sys.executable, "-c", LOOP, f"c{n}"], cwd=path, stdout=subprocess.PIPE, text=True,
+                                  env=env) for n, path in enumerate(paths)]
         results = [p.communicate()[0].split() for p in procs]
         seconds = time.perf_counter() - start
         claims = sum(int(r[0]) for r in results)
         lost = sum(int(r[1]) for r in results)
         assert claims == tasks, f"{claims} claims for {tasks} tasks"
+        assert_single_claims(paths[0], tasks)
         return seconds, claims, lost
+
+
+def assert_single_claims(clone: Path, tasks: int) -> None:
+    """Zero double claims: the remote's history holds exactly one claim commit per task."""
+    subprocess.run(["git", "fetch", "-q", "origin", "+refs/heads/*:refs/remotes/origin/*"], cwd=clone, check=True)
+    log = subprocess.run(["git", "log", "--all", "--format=%s"], cwd=clone, check=True, capture_output=True,
+                         text=True).stdout.splitlines()
+    claimed = [line for line in log if line.startswith("gtask: claim ")]
+    assert len(claimed) == len(set(claimed)) == tasks, f"{len(claimed)} claim commits for {tasks} tasks"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--tasks", type=int, default=40)
-    parser.add_argument("--clones", type=int, nargs="+", default=[1, 4, 8])
+    parser.add_argument("--clones", type=int, nargs="+", default=[1, 4, 8, 16])
+    parser.add_argument("--pythonpath", help="run the gtask sources in this folder instead (a before/after table)")
     args = parser.parse_args()
-    print("| clones | tasks | seconds | claims/s | lost races |")
-    print("|-------:|------:|--------:|---------:|-----------:|")
+    print("| clones | tasks | seconds | claims/s | lost races | s per claim |")
+    print("|-------:|------:|--------:|---------:|-----------:|------------:|")
     for clones in args.clones:
-        seconds, claims, lost = race(args.tasks, clones)
-        print(f"| {clones:>6} | {claims:>5} | {seconds:>7.2f} | {claims / seconds:>8.2f} | {lost:>10} |")
+        seconds, claims, lost = race(args.tasks, clones, args.pythonpath)
+        print(f"| {clones:>6} | {claims:>5} | {seconds:>7.2f} | {claims / seconds:>8.2f} | {lost:>10} "
+              f"| {seconds / claims:>11.3f} |", flush=True)
 
 
 if __name__ == "__main__":

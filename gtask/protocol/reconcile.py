@@ -36,11 +36,22 @@ class ReconcileReport:
         }
 
 
-def _since_reopened(store: Store, git: Git, task_id: str, proofs: list[Evidence]) -> list[Evidence]:
+def _since_reopened(git: Git, last: str | None, proofs: list[Evidence]) -> list[Evidence]:
     """The evidence newer than the task file's last change: a reopening (status set back, a revert) outlives older."""
-    rel = store.path_of(task_id).resolve().relative_to(git.top.resolve()).as_posix()
-    last = git.out("log", "-1", "--format=%H", "HEAD", "--", rel, check=False).strip()
     return [p for p in proofs if not last or p.commit == last or not git.is_ancestor(p.commit, last)]
+
+
+def _last_changes(store: Store, git: Git) -> dict[str, str]:
+    """The newest commit that changed each task file, by file name: one pass over the history."""
+    folder = store.tasks_dir.resolve().relative_to(git.top.resolve()).as_posix()
+    last: dict[str, str] = {}
+    commit = ""
+    for line in git.out("log", "--format=%x01%H", "--name-only", "HEAD", "--", folder, check=False).splitlines():
+        if line.startswith("\x01"):
+            commit = line[1:]
+        elif line:
+            last.setdefault(line.rsplit("/", 1)[-1], commit)
+    return last
 
 
 def _ignored(git: Git, ids: list[str], project: str) -> list[tuple[str, str, str]]:
@@ -66,10 +77,12 @@ def reconcile(session: Session, dry_run: bool = False) -> ReconcileReport:
     report = ReconcileReport()
     report.ignored = _ignored(git, store.ids(), store.project)
     changes: dict[str, dict[str, Any]] = {}
+    last_changes: dict[str, str] | None = None
     for task_id, task in sorted(store.load().tasks.items()):
         proofs = index.of(store.project, task_id)
         if proofs and task.status not in ("done", "canceled"):
-            proofs = _since_reopened(store, git, task_id, proofs)
+            last_changes = _last_changes(store, git) if last_changes is None else last_changes
+            proofs = _since_reopened(git, last_changes.get(f"{task_id}.md"), proofs)
         if proofs and task.status not in ("done", "canceled"):
             proof = proofs[0]
             report.closed.append((task_id, proof))
