@@ -1,7 +1,7 @@
 """Pure readers that turn another tracker's data (Backlog.md, beads, Taskwarrior) into neutral task records."""
 
-# Each reader only reads files and returns a SourceBatch: it writes nothing and runs no git. The package
-# imports nothing from gtask outside itself (stdlib and PyYAML only), so gtask's own layout can change freely.
+# Each reader only reads files and returns a SourceBatch: it writes nothing and runs no git. Besides itself
+# it uses only gtask.core (IDs and the key table), the layer it stands beside.
 
 from __future__ import annotations
 

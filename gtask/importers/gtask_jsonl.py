@@ -6,7 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from gtask.importers.records import ImportedTask, Skipped, SourceBatch, is_empty, is_valid_id
+from gtask.core.ids import is_valid_id
+from gtask.importers.records import ImportedTask, Skipped, SourceBatch, is_empty
 
 SOURCE = "gtask-jsonl"
 _DERIVED = {"id", "project", "state", "path", "extra", "body", "children"}  # written by export, not front matter

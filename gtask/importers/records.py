@@ -4,20 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import re
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-# Copied from gtask/core/ids.py (importers import nothing else from gtask): a valid task ID.
-ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
-SLUG_MAX = 48
+from gtask.core.ids import is_valid_id, slugify
+from gtask.core.keys import KNOWN_KEYS
 
 # gtask's own front-matter keys plus the keys importers write: a source field never takes one of these names.
 GTASK_KEYS = frozenset({
-    "id", "title", "status", "priority", "depends_on", "trigger", "steps", "risks", "labels", "lane",
-    "milestone", "assignee", "claimed_by", "claimed_at", "lease_until", "claim_branch", "closed_at",
-    "closed_by", "attempts", "parent", "created", "updated", "source", "source_id", "source_status",
+    "id", *KNOWN_KEYS, "created", "updated", "source", "source_id", "source_status",
     "source_priority", "unresolved_depends_on", "unresolved_parents", "other_parents", "self_depends_on",
     "assignees",
 })
@@ -85,26 +81,6 @@ class Draft:
     body: str = ""
     keep_id: bool = True  # keep the source ID when it is a valid gtask ID
     discriminator: str = ""  # tells apart two items with one source ID (a path)
-
-
-def is_valid_id(text: str) -> bool:
-    """Tell whether `text` is a valid gtask task ID."""
-    return ID_PATTERN.fullmatch(text) is not None
-
-
-def slugify(title: str, limit: int = SLUG_MAX) -> str:
-    """Return a lower-case ASCII slug of `title`, cut at a word boundary (as gtask's ids.slugify)."""
-    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
-    words = re.findall(r"[a-z0-9]+", ascii_title.lower())
-    slug = ""
-    for word in words:
-        candidate = f"{slug}-{word}" if slug else word
-        if len(candidate) > limit:
-            break
-        slug = candidate
-    if not slug and words:
-        slug = words[0][:limit]
-    return slug or "task"
 
 
 def stable_suffix(text: str, length: int = 4) -> str:

@@ -73,9 +73,10 @@ def reconcile(session: Session, dry_run: bool = False) -> ReconcileReport:
         raise UsageError(f"reconcile runs on the integration branch {integration!r}; you are on "
                          f"{current or 'a detached HEAD'} (git switch {integration})")
     # a closing line that names a task that does not exist closes nothing
-    index = scan(git, git.head_commit(), store.project, store.use_cache, known=store.ids())
+    known = store.ids()
+    index = scan(git, git.head_commit(), store.project, store.use_cache, known=known)
     report = ReconcileReport()
-    report.ignored = _ignored(git, store.ids(), store.project)
+    report.ignored = _ignored(git, known, store.project)
     changes: dict[str, dict[str, Any]] = {}
     last_changes: dict[str, str] | None = None
     for task_id, task in sorted(store.load().tasks.items()):
