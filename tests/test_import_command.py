@@ -218,3 +218,22 @@ def test_import_writes_the_bytes_store_create_writes(repo: Path) -> None:
     created = store.create("Child: 'quoted' #1", fields, task_id="bd-9", body="Body\n\n## Notes\n\nmore\n")
     assert (repo / ".tasks" / "bd-9.md").read_text("utf-8") == text
     assert store.get("bd-9") == created and created.parent == "epic"
+
+
+def test_hostile_items_import_safely_and_check_stays_clean(cli: Cli, repo: Path, tmp_path: Path) -> None:
+    """A self-parent is kept aside (not a refused batch), a traversing ID becomes a slug, nothing else is written."""
+    source = tmp_path / "hostile.jsonl"
+    source.write_text("\n".join(json.dumps(item) for item in (
+        {"id": "../../outside", "title": "traverse", "status": "open"},
+        {"id": "bd-1", "title": "self", "status": "open", "parent": "bd-1",
+         "dependencies": [{"issue_id": "bd-1", "depends_on_id": "bd-1", "type": "blocks"}]},
+    )) + "\n")
+    result = cli("import", "--from", "beads", str(source), "--json")
+    assert result.exit_code == 0, result.stderr
+    mapping = json.loads(result.stdout)["mapping"]
+    assert mapping["bd-1"] == "bd-1" and "/" not in mapping["../../outside"]
+    assert not (tmp_path / "outside.md").exists() and not (repo.parent / "outside.md").exists()
+    task = Store.open(repo).get("bd-1")
+    assert task.parent is None and task.extra["self_parent"] == ["bd-1"]
+    check = cli("check")
+    assert check.exit_code == 0 and "did you mean" not in check.stdout + check.stderr

@@ -105,6 +105,8 @@ def close_key(key: str) -> str | None:
     if normal in KNOWN_KEYS:
         return normal
     found = difflib.get_close_matches(normal, KNOWN_KEYS, n=1, cutoff=0.8)
+    if found and (normal.endswith(f"_{found[0]}") or normal.startswith(f"{found[0]}_")):
+        return None  # a known key with a word added (`self_depends_on`) is a different key, not a typo
     return found[0] if found else None
 
 

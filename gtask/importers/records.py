@@ -15,6 +15,7 @@ from gtask.core.keys import KNOWN_KEYS
 GTASK_KEYS = frozenset({
     "id", *KNOWN_KEYS, "created", "updated", "source", "source_id", "source_status",
     "source_priority", "unresolved_depends_on", "unresolved_parents", "other_parents", "self_depends_on",
+    "self_parent",
     "assignees",
 })
 _LEADING = ("title", "status", "priority", "labels", "assignee", "milestone", "depends_on", "parent",
@@ -225,9 +226,11 @@ def _build(source: str, draft: Draft, new_id: str, resolve: Callable[[str], str 
             notes.append(Note(draft.source_id, "unresolved_parent", f"parent {ref!r} is not in this import"))
         elif target not in resolved:
             resolved.append(target)
+    self_parent = [new_id] if new_id in resolved else []
+    if self_parent:  # kept aside like a self-dependency: gtask refuses a task that is its own parent
+        resolved.remove(new_id)
+        notes.append(Note(draft.source_id, "self_parent", "is its own parent; kept aside"))
     parent, others = (resolved[0], resolved[1:]) if resolved else (None, [])
-    if parent == new_id:
-        notes.append(Note(draft.source_id, "self_parent", "is its own parent"))
     if len(resolved) + len(unresolved_parents) > 1:
         notes.append(Note(draft.source_id, "multiple_parents", f"has {len(draft.parents)} parents; "
                           "the first found in this import is `parent`, the others are kept aside"))
@@ -241,7 +244,8 @@ def _build(source: str, draft: Draft, new_id: str, resolve: Callable[[str], str 
         if not is_empty(values[key]) or key == "priority":
             fields[key] = values[key]
     for key, value in (("unresolved_depends_on", unresolved), ("self_depends_on", self_refs),
-                       ("unresolved_parents", unresolved_parents), ("other_parents", others)):
+                       ("unresolved_parents", unresolved_parents), ("other_parents", others),
+                       ("self_parent", self_parent)):
         if not is_empty(value):
             fields[key] = value
     fields.update({k: v for k, v in draft.known.items() if not is_empty(v)})
