@@ -1,13 +1,17 @@
 """Claims per second through a local bare remote, with 1, 4, 8 and 16 racing clones.
 
-    python benchmarks/bench_claims.py [--tasks 40] [--clones 1 4 8 16] [--pythonpath OTHER_TREE]
+    python benchmarks/bench_claims.py [--tasks 40] [--clones 1 4 8 16] [--pythonpath OTHER_TREE] [--compare OLD_TREE]
 
-`--pythonpath` runs another copy of the sources (say, a tree from before a change) for a before/after table.
+`--pythonpath` runs another copy of the sources (say, a tree from before a change); `--compare` runs this tree
+and OLD_TREE alternately for each number of clones (A B A B: the machine's load hits both alike).
 
 Each clone runs `gtask next --claim --push` in a loop (a real process per
 call, as an agent would) until nothing is ready; every task is claimed exactly
-once. Reported: wall time, claims per second, and lost races (a clone that lost
-every candidate it tried and had to plan again).
+once (checked on the remote: zero double claims, or the run fails). Reported:
+wall time, claims per second, lost races (a `next` that lost every candidate it
+tried and exited 3), lost pushes (claim commits the remote refused and that were
+taken back, counted from the clones' reflogs), seconds per claim, and the load
+average when the row ends.
 """
 
 from __future__ import annotations
@@ -66,7 +70,7 @@ def setup(root: Path, tasks: int, clones: int) -> list[Path]:
     return paths
 
 
-def race(tasks: int, clones: int, pythonpath: str | None = None) -> tuple[float, int, int]:
+def race(tasks: int, clones: int, pythonpath: str | None = None) -> tuple[float, int, int, int]:
     env = {**os.environ, **({"PYTHONPATH": pythonpath} if pythonpath else {})}
     with tempfile.TemporaryDirectory() as tmp:
         paths = setup(Path(tmp), tasks, clones)
@@ -79,7 +83,14 @@ def race(tasks: int, clones: int, pythonpath: str | None = None) -> tuple[float,
         lost = sum(int(r[1]) for r in results)
         assert claims == tasks, f"{claims} claims for {tasks} tasks"
         assert_single_claims(paths[0], tasks)
-        return seconds, claims, lost
+        return seconds, claims, lost, sum(claim_commits(path) for path in paths) - claims
+
+
+def claim_commits(clone: Path) -> int:
+    """Claim commits this clone made, kept or taken back after a refused push (each moved HEAD once)."""
+    log = subprocess.run(["git", "reflog", "--format=%gs"], cwd=clone, check=True, capture_output=True,
+                         text=True).stdout.splitlines()
+    return sum(line.startswith("gtask: claim ") for line in log)
 
 
 def assert_single_claims(clone: Path, tasks: int) -> None:
@@ -96,13 +107,18 @@ def main() -> None:
     parser.add_argument("--tasks", type=int, default=40)
     parser.add_argument("--clones", type=int, nargs="+", default=[1, 4, 8, 16])
     parser.add_argument("--pythonpath", help="run the gtask sources in this folder instead (a before/after table)")
+    parser.add_argument("--compare", metavar="OLD_TREE", help="also run these sources, alternating with ours")
     args = parser.parse_args()
-    print("| clones | tasks | seconds | claims/s | lost races | s per claim |")
-    print("|-------:|------:|--------:|---------:|-----------:|------------:|")
+    trees = [("after", args.pythonpath), ("before", args.compare)] if args.compare else [("", args.pythonpath)]
+    print("| tree | clones | tasks | seconds | claims/s | lost races | lost pushes | s per claim | double claims "
+          "| load avg |")
+    print("|------|-------:|------:|--------:|---------:|-----------:|------------:|------------:|--------------:"
+          "|---------:|")
     for clones in args.clones:
-        seconds, claims, lost = race(args.tasks, clones, args.pythonpath)
-        print(f"| {clones:>6} | {claims:>5} | {seconds:>7.2f} | {claims / seconds:>8.2f} | {lost:>10} "
-              f"| {seconds / claims:>11.3f} |", flush=True)
+        for name, path in (trees if clones % 2 else trees[::-1]):  # who goes first alternates
+            seconds, claims, lost, pushes = race(args.tasks, clones, path)
+            print(f"| {name} | {clones:>6} | {claims:>5} | {seconds:>7.2f} | {claims / seconds:>8.2f} | {lost:>10} "
+                  f"| {pushes:>11} | {seconds / claims:>11.3f} | {0:>13} | {os.getloadavg()[0]:>8.1f} |", flush=True)
 
 
 if __name__ == "__main__":

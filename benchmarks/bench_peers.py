@@ -244,7 +244,7 @@ def main() -> None:
     parser.add_argument("--gtask", help="gtask executable or command line (e.g. 'python -m gtask')")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a Markdown table")
     args = parser.parse_args()
-    began = time.perf_counter()
+    began, load_before = time.perf_counter(), round(os.getloadavg()[0], 1)
     gtask, backlog, task_exe = find_gtask(args.gtask), ensure_backlog(args.work), ensure_taskwarrior()
     stores = args.work / f"stores-{args.tasks}"
     shutil.rmtree(stores, ignore_errors=True)
@@ -278,12 +278,14 @@ def main() -> None:
         rows.append(row)
         print(f"done: {row['gtask']} vs {row['peer']}", file=sys.stderr)
     meta = {"tasks": args.tasks, "runs": args.runs, "seconds": round(time.perf_counter() - began, 1),
-            "gtask": shlex.join(gtask), "backlog": backlog[0], "taskwarrior": task_exe, "cores": os.cpu_count()}
+            "gtask": shlex.join(gtask), "backlog": backlog[0], "taskwarrior": task_exe, "cores": os.cpu_count(),
+            "load_before": load_before, "load_after": round(os.getloadavg()[0], 1)}
     if args.json:
         print(json.dumps({**meta, "rows": rows}, indent=2))
     else:
         print_table(rows, f"{args.tasks} tasks, median of {args.runs} interleaved warm runs "
-                          f"({meta['cores']} cores, {meta['seconds']} s in all); ratio = peer s / gtask s; "
+                          f"({meta['cores']} cores, {meta['seconds']} s in all, load average {load_before} before "
+                          f"and {meta['load_after']} after); ratio = peer s / gtask s; "
                           "MB = peak RSS of one process (os.wait4)")
 
 

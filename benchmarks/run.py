@@ -46,6 +46,35 @@ def time_command(cwd: Path, args: list[str], runs: int, cold: bool) -> tuple[flo
     return statistics.median(times), max(peaks)
 
 
+def load_average() -> str:
+    """The 1-minute load average (what else the machine was doing: say it with every number)."""
+    return f"{os.getloadavg()[0]:.1f}"
+
+
+def growth_table(sizes: list[int], runs: int, branches: int) -> None:
+    """Warm and cold `ready` (and warm `list`, `show`) as the store grows; peak memory of each process."""
+    print(f"growth: median of {runs} runs, seconds; cold = caches deleted first; MB = peak RSS (wait4)")
+    print("| tasks | ready warm | ready cold | list warm | show warm | peak MB warm | peak MB cold | load |")
+    print("|--:|--:|--:|--:|--:|--:|--:|--:|")
+    base: float | None = None
+    for size in sizes:
+        with tempfile.TemporaryDirectory() as tmp:
+            root = Path(tmp) / "bench"
+            root.mkdir()
+            ids = generate(root, size)
+            add_claim_branches(root, ids, branches)
+            time.sleep(2.1)  # files edited in the last 2 s are never cached (racy-clean rule)
+            cold, cold_mb = time_command(root, ["ready"], runs, cold=True)
+            run_once(root, ["ready"])  # prime the caches
+            run_once(root, ["list"])
+            warm, warm_mb = time_command(root, ["ready"], runs, cold=False)
+            listing, _ = time_command(root, ["list"], runs, cold=False)
+            shown, _ = time_command(root, ["show", ids[len(ids) // 2]], runs, cold=False)
+            base = base or warm
+            print(f"| {size:,} | {warm:.3f} ({warm / base:.1f}x) | {cold:.3f} | {listing:.3f} | {shown:.3f} "
+                  f"| {warm_mb:.0f} | {cold_mb:.0f} | {load_average()} |", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--tasks", type=int, default=10_000)
@@ -53,7 +82,12 @@ def main() -> None:
     parser.add_argument("--repos", type=int, default=100, help="repositories in the workspace benchmark")
     parser.add_argument("--repo-tasks", type=int, default=100, help="tasks per workspace repository")
     parser.add_argument("--branches", type=int, default=20, help="claim branches in the large repository")
+    parser.add_argument("--growth", type=int, nargs="+", metavar="N",
+                        help="only the growth table, for these store sizes (e.g. --growth 1000 10000 100000)")
     args = parser.parse_args()
+    if args.growth:
+        growth_table(args.growth, args.runs, args.branches)
+        return
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "bench"
         root.mkdir()
@@ -64,7 +98,8 @@ def main() -> None:
             ["--help"], ["show", ids[len(ids) // 2]], ["list", "--json"], ["ready"], ["next", "--json"],
             ["blocked", "--json"], ["order", "--json"], ["check"], ["status", "--json"],
         ]
-        print(f"{args.tasks} tasks, median of {args.runs} runs, seconds; cold = cache deleted first")
+        print(f"{args.tasks} tasks, median of {args.runs} runs, seconds; cold = cache deleted first; "
+              f"load average {load_average()}")
         print(f"| {'command':<22} | {'cold':>6} | {'warm':>6} | {'peak MB':>7} |")
         print(f"|{'-' * 24}|{'-' * 8}|{'-' * 8}|{'-' * 9}|")
         for command in commands:

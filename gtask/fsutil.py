@@ -6,7 +6,8 @@ import errno
 import hashlib
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from gtask.errors import Conflict, UsageError
@@ -203,7 +204,28 @@ def _exchange(a: str | Path, b: str | Path) -> bool:
     raise OSError(code, os.strerror(code), str(b))
 
 
+_deferred_dirs: list[set[Path]] = []  # folders whose fsync a batch makes once, at its end
+
+
+@contextmanager
+def one_dir_sync() -> Iterator[None]:
+    """Within the block, each folder written to is fsynced once, when the block ends, not after every file.
+
+    For a batch whose files are journaled before they land (a protocol step): a crash mid-batch may lose a
+    rename, which recovery settles like a write that never happened; the block's end makes them all durable.
+    """
+    _deferred_dirs.append(set())
+    try:
+        yield
+    finally:
+        for folder in _deferred_dirs.pop():
+            _fsync_dir(folder)
+
+
 def _fsync_dir(folder: Path) -> None:
+    if _deferred_dirs:
+        _deferred_dirs[-1].add(folder)
+        return
     try:
         fd = os.open(folder, os.O_RDONLY)
     except OSError:

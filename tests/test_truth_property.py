@@ -82,6 +82,9 @@ def test_every_view_says_the_resolvers_state(tasks: list[tuple[str, list[int], b
         listed_ready = {t["id"] for t in gtask_json(repo, "list", "--ready")}  # type: ignore[union-attr]
         status = {t["id"]: t["state"] for t in gtask_json(repo, "status")["tasks"]}  # type: ignore[index]
         assert listed == truth
+        for mode in ((), ("--worktree",)):  # the workspace view and the board read the same evidence
+            viewed = gtask_json(repo, "view", str(repo), *mode)["repos"][0]["tasks"]  # type: ignore[index]
+            assert {t["id"]: t["state"] for t in viewed} == truth
         assert ready == listed_ready == {i for i, s in truth.items() if s == "ready"}
         for task_id, state in truth.items():
             assert plan.graph.state(("p", task_id)) == state, task_id

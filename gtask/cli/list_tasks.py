@@ -26,11 +26,11 @@ def list_tasks(ctx: click.Context, statuses: tuple[str, ...], label: str | None,
                milestone: str | None, assignee: str | None, only_ready: bool, as_json: bool,
                tree: bool = False) -> None:
     """List this repository's tasks; broken files are reported on stderr and skipped."""
-    from gtask.gitstate import resolver
+    from gtask.plan import ranking_cache
 
     store = open_store(ctx)
     loaded = store.load()
-    states = resolver.states(store, loaded.tasks)  # the same truth as ready/next: branches, leases, gates
+    states = ranking_cache.states(store, loaded)  # the resolver's truth, as ready/next: branches, leases, gates
     tasks = [
         task for task in sorted(loaded.tasks.values(), key=lambda t: (t.id.lower(), t.id))  # `x` before `x-awmv`
         if (not statuses or task.status in statuses)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from gtask.cli.options import json_option, open_plan, open_session, workspace_options
+from gtask.cli.options import acts_as_agent, json_option, open_plan, open_session, workspace_options
 from gtask.output import render, views
 
 if TYPE_CHECKING:
@@ -35,7 +35,6 @@ def ready(ctx: click.Context, lane: str | None, label: str | None, milestone: st
           repos: tuple[str, ...], worktree: bool, as_json: bool) -> None:
     """List the tasks that can start now, best first."""
     from gtask.plan.planning import Filters
-    from gtask.protocol.session import acts_as_agent
 
     plan = open_plan(ctx, repos, workspace_file, worktree, as_json)
     render.problems(render.listing_problems(plan.problems), as_json)
@@ -66,8 +65,7 @@ def next_task(ctx: click.Context, lane: str | None, label: str | None, milestone
               explain: bool, do_claim: bool, agent: str | None, push: str | None, tries: int,
               workspace_file: str | None, repos: tuple[str, ...], worktree: bool, as_json: bool) -> int:
     """Print the best ready task: priority, then how much it unblocks, then age."""
-    from gtask.plan.planning import Filters, spread
-    from gtask.protocol.session import acts_as_agent
+    from gtask.plan.planning import Filters, fleet_of, spread
 
     if do_claim:
         if repos or workspace_file:
@@ -78,7 +76,8 @@ def next_task(ctx: click.Context, lane: str | None, label: str | None, milestone
     for_agent = plan.agent_lanes if acts_as_agent(agent) else None  # an agent sees only its lanes
     ranked = plan.ranked_ready(Filters(lane, label, milestone, for_agent))
     first = ranked[0][0] if ranked else None
-    ranked = spread(ranked, (agent or os.environ.get("GTASK_AGENT")) if for_agent is not None else None)
+    who = (agent or os.environ.get("GTASK_AGENT")) if for_agent is not None else None
+    ranked = spread(ranked, who, fleet_of(plan) if who else ())  # as next --claim would choose
     if not ranked:
         if as_json:
             render.emit_json(None)
@@ -95,7 +94,8 @@ def next_task(ctx: click.Context, lane: str | None, label: str | None, milestone
         render.explain_score(task, score, [(plan.label((t.project, t.id)), s) for t, s in ranked[1:4]])
         if task is not first:
             render.out("  chosen by spreading: as good as the top candidate; this agent prefers it "
-                       "(rendezvous hash of agent and task), so racing agents take different tasks")
+                       "(rendezvous hash of agent and task, matched against the agents holding claims), "
+                       "so racing agents take different tasks")
     return 0
 
 

@@ -37,22 +37,26 @@ def triage(ctx: click.Context, interactive: bool, as_json: bool) -> None:
     waiting = awaiting_decision(store)
     rules = rule_names_for_waiting(store)
     if as_json:
-        render.emit_json([{**task.to_json(), "waits_for": why, "rule": rules.get(task.id)} for task, why in waiting])
+        render.emit_json([{**task.to_json(), "waits_for": why, "branch": branch,
+                           "rule": None if branch else rules.get(task.id)} for task, why, branch in waiting])
         return
     if not waiting:
         render.err("nothing waits for a decision")
     by_lane: dict[str, list[Any]] = {}
-    for task, why in waiting:
-        by_lane.setdefault(task.lane or "(no lane)", []).append((task, why))
+    for task, why, branch in waiting:
+        by_lane.setdefault(task.lane or "(no lane)", []).append((task, why, branch))
     for lane in sorted(by_lane):
         render.out(f"{render.safe(lane)}:")
-        for task, why in by_lane[lane]:
-            rule = f"  [rule {render.safe(rules[task.id])} would approve]" if task.id in rules else ""
-            render.out(f"  {render.safe(task.id)}  P{task.priority}  {render.safe(task.title)}  [needs {why}]{rule}")
+        for task, why, branch in by_lane[lane]:
+            rule = f"  [rule {render.safe(rules[task.id])} would approve]" if task.id in rules and not branch else ""
+            where = f"  [on {render.safe(branch)}]" if branch else ""
+            render.out(f"  {render.safe(task.id)}  P{task.priority}  {render.safe(task.title)}  [needs {why}]"
+                       f"{where}{rule}")
 
 
 def _interactive(ctx: click.Context) -> None:
     """Walk the proposals; collect decisions; commit them together at the end (Ctrl-C: nothing)."""
+    from gtask.gitstate.proposals import on_branches
     from gtask.protocol.approval import decide, proposals_with_filers, rule_names_for_waiting
 
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
@@ -61,7 +65,10 @@ def _interactive(ctx: click.Context) -> None:
     session = open_session(ctx)
     session.require_person("triage")
     store = session.store
-    proposals = proposals_with_filers(store)
+    proposals: list[tuple[Any, str | None, str | None]] = [(task, agent, None)
+                                                           for task, agent in proposals_with_filers(store)]
+    proposals += [(p.task, None, p.ref) for p in on_branches(store, session.git).values()]
+    proposals.sort(key=lambda item: str(item[0].id))
     if not proposals:
         render.err("no proposal waits for a decision")
         return
@@ -71,13 +78,16 @@ def _interactive(ctx: click.Context) -> None:
     keys = _Keys(sys.stdin.fileno())
     try:
         with keys:
-            for number, (task, agent) in enumerate(proposals, 1):
+            for number, (task, agent, branch) in enumerate(proposals, 1):
                 key = ""
                 while key not in ("a", "r", "s", "q"):
-                    task = store.get(task.id)  # re-read: `e` may have changed it
-                    _screen(session, task, agent, rules.get(task.id), number, len(proposals))
+                    task = task if branch else store.get(task.id)  # re-read: `e` may have changed it
+                    _screen(session, task, agent, None if branch else rules.get(task.id), number, len(proposals),
+                            branch)
                     key = keys.read().lower()
-                    if key == "e":
+                    if key == "e" and branch:
+                        click.echo(f"\n{task.id} is on {branch}: approve it to bring it here, then edit it")
+                    elif key == "e":
                         with keys.cooked():
                             click.edit(filename=str(store.path_of(task.id)))
                     elif key not in ("a", "r", "s", "q"):
@@ -147,13 +157,14 @@ def _ask_reason() -> str:
             return reason
 
 
-def _screen(session: Any, task: Any, agent: str | None, rule: str | None, number: int, total: int) -> None:
-    """One proposal: what it is, who filed it where, what depends on it."""
+def _screen(session: Any, task: Any, agent: str | None, rule: str | None, number: int, total: int,
+            branch: str | None = None) -> None:
+    """One proposal: what it is, who filed it where (a proposal not here yet: its branch), what depends on it."""
     from gtask.gitstate.rules import branches_with, proposers
 
     store = session.store
-    filer = proposers(session.git).get(task.id.lower())
-    where = ", ".join(branches_with(session.git, filer.commit)) if filer else ""
+    filer = None if branch else proposers(session.git).get(task.id.lower())
+    where = branch or (", ".join(branches_with(session.git, filer.commit)) if filer else "")
     dependents = [t.id for t in store.dependents_of(task.id)]
     lines = [f"proposal {number} of {total}: {task.id}  P{task.priority}", f"  {task.title}", ""]
     lines.append(f"trigger:  {task.trigger or '-'}")

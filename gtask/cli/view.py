@@ -42,12 +42,11 @@ def view(ctx: click.Context, paths: tuple[str, ...], workspace_file: str | None,
     if html_file is not None and (as_json or ctx.get_parameter_source("fmt") != ParameterSource.DEFAULT):
         raise UsageError("--html writes a file; it cannot be combined with --json or --format")
     workspace = load_workspace(ctx, paths, workspace_file, worktree, as_json, default_here=True)
-    result = overview.narrow(overview.build(workspace), states, lane, label, repo_glob)
-    if html_file is not None or (not show_all and not as_json and fmt == "text"):
-        from gtask.plan.planning import Plan
-
-        ranked = [(task.project, task.id) for task, _ in Plan.of_workspace(workspace).ranked_ready()]
-        summary = overview.summarize(result, ranked)
+    summarized = html_file is not None or (not show_all and not as_json and fmt == "text")
+    built = overview.build(workspace, overview.ages(workspace) if summarized else None)  # ages rank `ready`
+    result = overview.narrow(built, states, lane, label, repo_glob)
+    if summarized:
+        summary = overview.summarize(result, overview.ranked(built))
         if html_file is None:
             from gtask.output import summary as summary_output
 

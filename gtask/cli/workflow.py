@@ -99,7 +99,7 @@ def gate_status(ctx: click.Context, as_json: bool) -> None:
     tip = integration_commit(store, git)
     milestones = integration_milestones(store, git, tip)
     head = git.head_commit()
-    results = gate_results(git, head, integration_signers(store, git, tip)) if head else {}
+    results = gate_results(git, head, integration_signers(store, git, tip), tip) if head else {}
     rows: list[dict[str, Any]]
     rows = [{"milestone": name, "gate": m.gate if isinstance(m.gate, str) or m.gate is None else list(m.gate),
              "after": list(m.after), "result": results[name].to_json() if name in results else None}

@@ -13,8 +13,8 @@ from typing import Any
 
 from gtask.core.keys import BY_NAME, STATUS_BOUND
 from gtask.core.model import parse_time
-from gtask.core.taskfile import TaskFile, is_fence, parse, split_lines
-from gtask.core.writer import REMOVE, _extent, apply_changes
+from gtask.core.taskfile import TaskFile, parse, split_lines
+from gtask.core.writer import REMOVE, _extent, all_scalars, edit, exact, exact_items
 from gtask.errors import InvalidTask
 
 # A line merge of (base, ours, theirs) texts: the result and whether it has conflict markers.
@@ -101,11 +101,12 @@ def _same_claimer(ours: dict[str, Any], theirs: dict[str, Any]) -> bool:
 
 def merge_value(key: str, base: Any, ours: Any, theirs: Any, same_claimer: bool = False) -> Any:
     """Merge one key's three values (MISSING when absent); raise _KeyConflict when they cannot be reconciled."""
-    if exact(ours) == exact(theirs):
+    exact_ours, exact_theirs, exact_base = exact(ours), exact(theirs), exact(base)
+    if exact_ours == exact_theirs:
         return ours
-    if exact(ours) == exact(base):
+    if exact_ours == exact_base:
         return theirs
-    if exact(theirs) == exact(base):
+    if exact_theirs == exact_base:
         return ours
     if MISSING in (ours, theirs):
         raise _KeyConflict  # deleted on one side, changed on the other
@@ -124,27 +125,16 @@ def merge_value(key: str, base: Any, ours: Any, theirs: Any, same_claimer: bool 
 def merge_sets(base: list[Any], ours: list[Any], theirs: list[Any]) -> list[Any]:
     """Merge lists as sets: removals from either side hold, additions from both stay; ours' order first."""
     # keyed by the exact YAML scalar (2, 2.0 and true are three items) and by sets: linear, not quadratic
-    in_base, in_ours, in_theirs = ({exact(item) for item in side} for side in (base, ours, theirs))
-    removed = {key for key in in_base if key not in in_ours or key not in in_theirs}
-    result = [item for item in ours if exact(item) not in removed]
-    kept = {exact(item) for item in result}
-    for item in theirs:
-        key = exact(item)
+    keys_ours, keys_theirs = exact_items(ours), exact_items(theirs)
+    in_base, in_ours, in_theirs = set(exact_items(base)), set(keys_ours), set(keys_theirs)
+    removed = in_base - (in_ours & in_theirs)
+    result = [item for item, key in zip(ours, keys_ours, strict=True) if key not in removed]
+    kept = in_ours - removed
+    for item, key in zip(theirs, keys_theirs, strict=True):
         if key not in in_base and key not in kept:
             result.append(item)
             kept.add(key)
     return result
-
-
-def exact(value: Any) -> Any:
-    """A value as YAML wrote it, for comparing: 2, 2.0 and true differ (Python says 2 == 2.0 == True)."""
-    if isinstance(value, dict):
-        return ("map", tuple((exact(k), exact(v)) for k, v in value.items()))
-    if isinstance(value, list):
-        if all(type(v) is str for v in value):
-            return ("texts", tuple(value))  # the common case, cheaply: a list of strings
-        return ("list", tuple(exact(v) for v in value))
-    return value if type(value) is str else (type(value).__name__, repr(value))
 
 
 def merge_attempts(base: Any, ours: Any, theirs: Any) -> list[Any]:
@@ -181,7 +171,7 @@ def _pick_attempt(base: dict[str, Any] | None, ours: dict[str, Any], theirs: dic
 
 
 def _scalar_list(value: Any) -> bool:
-    return isinstance(value, list) and all(v is None or isinstance(v, (str, int, float, bool)) for v in value)
+    return isinstance(value, list) and all_scalars(value)
 
 
 def _time_or_conflict(value: Any) -> Any:
@@ -196,7 +186,11 @@ def _time_or_conflict(value: Any) -> Any:
 
 def merge_texts(base: str, ours: str, theirs: str, line_merge: LineMerge, marker_size: int = 7,
                 diff3: bool = False) -> MergeResult:
-    """Merge three versions of a task file; an empty base means the file was added on both sides."""
+    """Merge three versions of a task file; an empty base means the file was added on both sides.
+
+    Each version is parsed once, and the result once: the text that is returned is the text that was read
+    back and found to say exactly what the key merge decided (markers aside).
+    """
     if ours == theirs or theirs == base:
         return MergeResult(ours)
     if ours == base:
@@ -208,22 +202,19 @@ def merge_texts(base: str, ours: str, theirs: str, line_merge: LineMerge, marker
         return _whole_file(base, ours, theirs, line_merge, f"{exc.path} is not a task file: {exc.message}")
     data, conflicts = merge_data(b.data if b else {}, o.data, t.data)
     body, body_conflicted = line_merge(b.body if b else "", o.body, t.body)
-    head = _clean_head(b, o, t, data, line_merge) if not conflicts else None
-    if head is None:
+    merged = _clean_head(b, o, t, data, body, line_merge) if not conflicts else None
+    if merged is None:
         try:
-            head = _head(split_lines(apply_changes(o, _changes(o.data, data))))
+            merged = edit(_with_body(o, body), _changes(o.data, data))  # read back by the writer
         except InvalidTask as exc:
             return _whole_file(base, ours, theirs, line_merge, exc.message)
-        head = _with_markers(head, conflicts, b, o, t, marker_size, diff3)
-    text = head + body
-    if conflicts or body_conflicted:
-        return MergeResult(text, conflicts + (["body"] if body_conflicted else []))
-    try:
-        if exact(parse(text, "merged").data) != exact(data):
-            raise InvalidTask("the merged front matter does not say what the merge decided")
-    except InvalidTask as exc:
-        return _whole_file(base, ours, theirs, line_merge, f"the merged file would not be valid: {exc.message}")
-    return MergeResult(text)
+    if conflicts:
+        head = _with_markers(_head(merged), conflicts, b, o, t, marker_size, diff3)
+        return MergeResult(head + body, conflicts + (["body"] if body_conflicted else []))
+    if exact(merged.data) != exact(data):
+        why = "the merged file would not be valid: the merged front matter does not say what the merge decided"
+        return _whole_file(base, ours, theirs, line_merge, why)
+    return MergeResult(merged.text, ["body"] if body_conflicted else [])
 
 
 def _whole_file(base: str, ours: str, theirs: str, line_merge: LineMerge, why: str) -> MergeResult:
@@ -231,25 +222,32 @@ def _whole_file(base: str, ours: str, theirs: str, line_merge: LineMerge, why: s
     return MergeResult(text, ["file"] if conflicted else [], fallback=why)
 
 
-def _head(lines: list[str]) -> str:
+def _head(tf: TaskFile) -> str:
     """The lines up to and including the closing fence of the front matter."""
-    end = next(i for i in range(1, len(lines)) if is_fence(lines[i]))
-    return "".join(lines[: end + 1])
+    return "".join(tf.lines[: tf.fm_end + 1])
 
 
-def _clean_head(base: TaskFile | None, ours: TaskFile, theirs: TaskFile, data: dict[str, Any],
-                line_merge: LineMerge) -> str | None:
-    """The front matter merged line by line, when that merges cleanly and says what the key merge says.
+def _with_body(tf: TaskFile, body: str) -> TaskFile:
+    """The file with another body (the merged one), so that the writer reads back the whole result."""
+    lines = tf.lines[: tf.fm_end + 1] + split_lines(body)
+    return TaskFile(tf.label, lines, tf.fm_start, tf.fm_end, tf.data, tf.key_lines)
 
-    This keeps both sides' comments and layout; otherwise the result is built from ours.
+
+def _clean_head(base: TaskFile | None, ours: TaskFile, theirs: TaskFile, data: dict[str, Any], body: str,
+                line_merge: LineMerge) -> TaskFile | None:
+    """The file with its front matter merged line by line, when that is clean and says what the key merge says.
+
+    The merged body is put after it, so that this one read also checks the file as written. This keeps both
+    sides' comments and layout; otherwise the result is built from ours.
     """
-    text, conflicted = line_merge(_head(base.lines) if base else "", _head(ours.lines), _head(theirs.lines))
+    text, conflicted = line_merge(_head(base) if base else "", _head(ours), _head(theirs))
     if conflicted:
         return None
     try:
-        return text if exact(parse(text, "merged").data) == exact(data) else None
+        merged = parse(text + body, "merged")
     except InvalidTask:
         return None
+    return merged if merged.body == body and exact(merged.data) == exact(data) else None
 
 
 def _changes(ours: dict[str, Any], merged: dict[str, Any]) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any, cast
 
 from gtask.core.ids import Ref
@@ -97,6 +98,7 @@ def is_typo_warning(problem: Problem) -> bool:
     return not problem.is_error and problem.message.startswith("unknown key ") and TYPO_HINT in problem.message
 
 
+@lru_cache(maxsize=1024)  # a batch of imported files repeats the same unknown keys
 def close_key(key: str) -> str | None:
     """The known key a typo'd key most likely meant (`depends-on`, `prority`), or None when none is close."""
     import difflib

@@ -24,18 +24,59 @@ _TOP_KEY = re.compile(
     r"""|(?P<plain>[^\s#'"\-?:,\[\]{}&*!|>%@`][^:#]*)):(?:[ \t]|\r?\n|$)"""
 )
 
+_NOT_KEY_START = frozenset(" \t-")  # no _TOP_KEY match starts with these
+
 
 MAX_DEPTH = 64  # levels of nested lists and maps; real task files use three
+_SHALLOW_INDENT = 16
+_DEEP_INDENT = re.compile(r"\n[ \t]{" + str(_SHALLOW_INDENT + 1) + "}")
+_CROWDED: dict[int, re.Pattern[str]] = {}
+
+
+_STR = "tag:yaml.org,2002:str"
 
 
 class TaskLoader(yaml.CSafeLoader if yaml.__with_libyaml__ else yaml.SafeLoader):  # type: ignore[misc]
-    """Safe YAML that keeps times as the strings they were written as and builds only JSON types."""
+    """Safe YAML that keeps times as the strings they were written as and builds only JSON types.
+
+    Two shortcuts keep a 60,000-item list cheap (libyaml calls back into Python once per scalar): `resolve`
+    does what PyYAML's does for a loader without path or wildcard resolvers, and a list item that resolved to
+    a string is its text, as `construct_yaml_str` would return, without a call per item.
+    """
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        if kind is yaml.ScalarNode:
+            if implicit[0]:
+                for tag, regexp in self.yaml_implicit_resolvers.get(value[:1], ()):
+                    if regexp.match(value):
+                        return tag
+            return _STR
+        return super().resolve(kind, value, implicit)
+
+    def construct_sequence(self, node: Any, deep: bool = False) -> list[Any]:
+        if not isinstance(node, yaml.SequenceNode):
+            return super().construct_sequence(node, deep)  # type: ignore[no-any-return]
+        construct = self.construct_object
+        return [child.value if child.tag == _STR and type(child) is yaml.ScalarNode else construct(child, deep)
+                for child in node.value]
+
+    def flatten_mapping(self, node: Any) -> None:
+        """Refuse YAML merge keys (`<<: {...}`): they add keys that no line of the file shows."""
+        for key, _ in node.value:
+            if key.tag == "tag:yaml.org,2002:merge":
+                raise yaml.constructor.ConstructorError(None, None, "a YAML merge key (<<) is not allowed: write "
+                                                        "each key on its own line", key.start_mark)
+        super().flatten_mapping(node)
 
 
 TaskLoader.yaml_implicit_resolvers = {
     first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
+# What TaskLoader.resolve and construct_sequence take for granted of PyYAML's safe loader:
+if None in TaskLoader.yaml_implicit_resolvers or TaskLoader.yaml_path_resolvers or \
+        TaskLoader.yaml_constructors[_STR] is not yaml.SafeLoader.construct_yaml_str:  # pragma: no cover
+    raise ImportError("this PyYAML's safe loader resolves or builds text unlike PyYAML 6, which gtask relies on")
 
 
 def _refuse_tag(loader: yaml.BaseLoader, node: yaml.Node) -> None:
@@ -50,7 +91,8 @@ for _tag in ("binary", "set", "timestamp", "omap", "pairs"):
     TaskLoader.add_constructor(f"tag:yaml.org,2002:{_tag}", _refuse_tag)
 
 
-_PLAIN_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+# `fix-login`, `area/api`, `v1.2`: a letter first leaves only YAML's words (true, null, ...) to be other than text
+_PLAIN_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_./-]*")
 _NOT_TEXT = {"yes", "no", "on", "off", "true", "false", "null"}  # YAML 1.1 words that are not strings
 
 
@@ -63,7 +105,8 @@ def load_yaml(text: str) -> Any:
     """Load YAML safely: no object tags, no aliases, no timestamps, no deep nesting."""
     if plain_word(text):
         return text  # a plain word is that string: the common list item, without the parser's cost
-    if "*" in text or (sum(map(text.count, "[{-:?")) > MAX_DEPTH and _depth_bound(text) > MAX_DEPTH):
+    if "*" in text or (sum(map(text.count, "[{-:?")) > MAX_DEPTH and not _shallow(text)
+                       and _depth_bound(text) > MAX_DEPTH):
         check_events(text)
     return yaml.load(text, Loader=TaskLoader)
 
@@ -80,6 +123,19 @@ def _depth_bound(text: str) -> int:
         indent = len(line) - len(line.lstrip(" \t"))
         deepest = max(deepest, 2 * (indent + 1) + line.count("-") + line.count("?") + line.count(":") + 1)
     return deepest + text.count("[") + text.count("{")
+
+
+def _shallow(text: str) -> bool:
+    """Whether `_depth_bound` is surely within MAX_DEPTH, in a few passes at C speed (a 60,000-line list).
+
+    No line indented more than _SHALLOW_INDENT and none with more than `room` indicators bounds every line's sum.
+    """
+    room = MAX_DEPTH - 2 * (_SHALLOW_INDENT + 1) - 1 - text.count("[") - text.count("{")
+    if room < 0 or _DEEP_INDENT.search(text) or _DEEP_INDENT.match("\n" + text[:_SHALLOW_INDENT + 1]):
+        return False
+    if room not in _CROWDED:  # a line with more than `room` of `- ? :`; possessive, so linear
+        _CROWDED[room] = re.compile(r"[-?:](?:[^-?:\n]*+[-?:]){" + str(room) + "}")
+    return _CROWDED[room].search(text) is None
 
 
 def check_events(text: str, aliases: bool = False) -> None:
@@ -120,7 +176,23 @@ def split_lines(text: str) -> list[str]:
 
 
 def is_fence(line: str) -> bool:
+    if not line.startswith(("-", "\ufeff")):
+        return False  # most lines, at the cost of one call
     return line.rstrip("\r\n").rstrip(" \t").lstrip("\ufeff") == "---"
+
+
+_LINE_OF_DASHES = re.compile("\n\ufeff*---")
+
+
+def _closing_fence(text: str, lines: list[str]) -> int | None:
+    """The index of the first fence line after the first line; only lines that start with `---` are looked at."""
+    line, counted = 0, 0
+    for match in _LINE_OF_DASHES.finditer(text):
+        line += text.count("\n", counted, match.start() + 1)
+        counted = match.start() + 1
+        if is_fence(lines[line]):
+            return line
+    return None
 
 
 @dataclass
@@ -225,7 +297,7 @@ def parse(text: str, label: str) -> TaskFile:
         raise InvalidTask("file is empty; a task needs front matter with title and status", path=label, line=1)
     if not is_fence(lines[0]):
         raise InvalidTask("no front matter: the file must start with a '---' line", path=label, line=1)
-    fm_end = next((i for i in range(1, len(lines)) if is_fence(lines[i])), None)
+    fm_end = _closing_fence(text, lines)
     if fm_end is None:
         raise InvalidTask("front matter is not closed: no second '---' line", path=label, line=1)
     fm_text = "".join(lines[1:fm_end])
@@ -259,7 +331,10 @@ def top_level_key_lines(lines: list[str], start: int, end: int) -> dict[str, lis
     """Map each top-level key of the front matter to the 1-based lines it appears on."""
     found: dict[str, list[int]] = {}
     for index in range(start, end):
-        match = _TOP_KEY.match(lines[index])
+        line = lines[index]
+        if line[:1] in _NOT_KEY_START:
+            continue  # an indented line or a list item, without the pattern's cost
+        match = _TOP_KEY.match(line)
         if match:
             key = match.group("dq") or match.group("sq") or match.group("plain").rstrip(" \t")
             found.setdefault(key, []).append(index + 1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections import Counter
@@ -10,12 +11,13 @@ from typing import Any, NamedTuple
 import yaml
 
 from gtask.core.taskfile import TaskFile, load_yaml, parse, plain_word, top_level_key_lines
-from gtask.errors import InvalidTask
+from gtask.errors import InvalidTask, UsageError
 
 REMOVE = object()  # a change value that deletes the key
 _COMMENT = re.compile(r"(?<![ \t])[ \t]+#.*$")  # starts only at a run's first blank: linear on long runs
 _ITEM = re.compile(r"(?P<indent>[ \t]*)-(?P<rest>.*)")
 _UNSAFE_CHARS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff]")
+_SURROGATES = re.compile("[\ud800-\udfff]")
 
 
 class Item(NamedTuple):
@@ -38,6 +40,11 @@ def _item(line: str) -> Item | None:
 
 def apply_changes(tf: TaskFile, changes: dict[str, Any]) -> str:
     """Return the file's new text with `changes` applied; raise if it cannot be done exactly."""
+    return edit(tf, changes).text
+
+
+def edit(tf: TaskFile, changes: dict[str, Any]) -> TaskFile:
+    """Apply `changes` and return the new text as read back (the check that it says what was asked)."""
     lines = list(tf.lines)
     fm_end = tf.fm_end
     newline = tf.newline
@@ -56,9 +63,7 @@ def apply_changes(tf: TaskFile, changes: dict[str, Any]) -> str:
         new = _replace(lines[start:end], key, value, newline, tf.data.get(key))
         lines[start:end] = new
         fm_end += len(new) - (end - start)
-    text = "".join(lines)
-    _verify(tf, text, changes)
-    return text
+    return _verify(tf, "".join(lines), changes)
 
 
 def _extent(lines: list[str], key: str, start: int, end: int) -> tuple[int | None, int]:
@@ -95,16 +100,17 @@ def _list_indent(lines: list[str], start: int, end: int) -> str:
 def _replace(old: list[str], key: str, value: Any, newline: str, old_value: Any = None) -> list[str]:
     """Replace a key's lines, keeping what can be kept of the old ones."""
     head = old[0].rstrip("\r\n")
-    if isinstance(value, list) and isinstance(old_value, list) and not all(_is_scalar(v) for v in value):
+    scalars = isinstance(value, list) and all_scalars(value)
+    if isinstance(value, list) and isinstance(old_value, list) and not scalars:
         kept = _edit_block_items(old, key, old_value, value, newline)
         if kept is not None:
             return kept
-    if isinstance(value, list) and all(_is_scalar(v) for v in value) and len(old) == 1 and value:
+    if scalars and len(old) == 1 and value:
         flow = _flow_list(head, key, value)  # `labels: [a, b]` stays on one line
         if flow is not None:
             return [flow + newline]
-    if isinstance(value, list) and all(_is_scalar(v) for v in value):
-        kept = _edit_block_list(old, value, newline)
+    if scalars:
+        kept = _edit_block_list(old, value, newline, old_value)
         if kept is not None:
             return kept
         indent = next((item.indent for item in map(_item, old[1:]) if item), "  ")
@@ -153,43 +159,28 @@ def _quote_style(raw_value: str) -> str:
     return text[0] if text[:1] in ("'", '"') else ""
 
 
-def _edit_block_list(old: list[str], items: list[Any], newline: str) -> list[str] | None:
+def _edit_block_list(old: list[str], items: list[Any], newline: str, old_items: Any = None) -> list[str] | None:
     """Keep the lines of items that stay, drop removed ones, append new ones; None if not a simple list."""
     head, body = old[0], old[1:]
     if head.rstrip("\r\n").split(":", 1)[1].split("#", 1)[0].strip():
         return None  # a flow list or scalar on the key line
-    entries: list[tuple[Any, str]] = []
-    indent = None
-    for line in body:
-        stripped = line.strip()
-        if not stripped or stripped.startswith("#"):
-            entries.append((_SKIP, line))
-            continue
-        item = _item(line)
-        if not item or item.value is None:
-            return None
-        try:
-            value = load_yaml(item.value)
-        except yaml.YAMLError:
-            return None
-        if not _is_scalar(value) or (indent is not None and item.indent != indent):
-            return None
-        indent = item.indent
-        entries.append((value, line))
-    if indent is None or not items:
+    found = _block_items(body, old_items) if items else None
+    if found is None:
         return None
+    indent, values = found
     # counted by exact YAML scalar (2 and 2.0 are two items): linear for long lists
-    wanted = Counter((type(v).__name__, repr(v)) for v in items)
+    keys = exact_items(items)
+    wanted = Counter(keys)
     result = [head]
-    for value, line in entries:
-        key = (type(value).__name__, repr(value))
+    for line, value in zip(body, values, strict=True):
         if value is _SKIP:
             result.append(line)
-        elif wanted[key] > 0:
+            continue
+        key = value if type(value) is str else exact(value)
+        if wanted[key] > 0:
             wanted[key] -= 1
             result.append(line)
-    for v in items:  # the items no old line holds, in the order given
-        key = (type(v).__name__, repr(v))
+    for v, key in zip(items, keys, strict=True):  # the items no old line holds, in order
         if wanted[key] > 0:
             wanted[key] -= 1
             result.append(f"{indent}- {scalar(v)}{newline}")
@@ -197,6 +188,78 @@ def _edit_block_list(old: list[str], items: list[Any], newline: str) -> list[str
 
 
 _SKIP = object()
+_FLOATS = yaml.representer.SafeRepresenter()
+
+
+def _block_items(body: list[str], old_items: Any) -> tuple[str, list[Any]] | None:
+    """The items' indent and, line by line, the scalar the line holds (_SKIP for a blank or comment line).
+
+    None unless every other line is `<indent>- <scalar>` at one indent. `old_items` is the key's value as the
+    file was read: when there is one item line per old item, line n holds item n (a line that continued the
+    one before, a quoted text over two lines say, would leave fewer items than lines), so a long list is
+    checked by one pattern instead of being read line by line.
+    """
+    first = next((_item(line) for line in body if not _is_blank_or_comment(line)), None)
+    if first is None or first.value is None:
+        return None
+    if isinstance(old_items, list) and all_scalars(old_items) and _simple_block(first.indent).fullmatch(
+            "".join(body) + "\n"):  # one more newline: the last line may lack its own
+        prefix = first.indent + "-"
+        starts = [line.startswith(prefix) for line in body]
+        if sum(starts) == len(old_items):
+            each = iter(old_items)
+            return first.indent, [next(each) if start else _SKIP for start in starts]
+    values: list[Any] = []
+    for line in body:
+        if _is_blank_or_comment(line):
+            values.append(_SKIP)
+            continue
+        item = _item(line)
+        if not item or item.value is None or item.indent != first.indent:
+            return None
+        try:
+            value = load_yaml(item.value)
+        except yaml.YAMLError:
+            return None
+        if not _is_scalar(value):
+            return None
+        values.append(value)
+    return first.indent, values
+
+
+def _is_blank_or_comment(line: str) -> bool:
+    stripped = line.strip()
+    return not stripped or stripped.startswith("#")
+
+
+@functools.lru_cache(maxsize=16)
+def _simple_block(indent: str) -> re.Pattern[str]:
+    """Lines that are blank, a comment, or `<indent>- <text>` (what `_item` reads as an item with a value)."""
+    return re.compile(r"(?:[^\S\n]*+(?:#[^\n]*+)?\n|" + re.escape(indent) + r"-[ \t][^\n]*+\n)*+")
+
+
+def exact(value: Any) -> Any:
+    """A value as YAML wrote it, for comparing: 2, 2.0 and true differ (Python says 2 == 2.0 == True)."""
+    if type(value) is str:
+        return value
+    if isinstance(value, dict):
+        return ("map", tuple((exact(k), exact(v)) for k, v in value.items()))
+    if isinstance(value, list):
+        return ("list", tuple(exact_items(value)))
+    return (type(value).__name__, repr(value))
+
+
+def exact_items(values: list[Any]) -> list[Any]:
+    """`exact` of each item; a list of texts (the common long list) is its own, without a call per item."""
+    return values if set(map(type, values)) <= {str} else [v if type(v) is str else exact(v) for v in values]
+
+
+_SCALAR_TYPES = {type(None), str, int, float, bool}
+
+
+def all_scalars(values: list[Any]) -> bool:
+    """Whether every value is a scalar (text, number, boolean or null); a list of plain types without a call each."""
+    return set(map(type, values)) <= _SCALAR_TYPES or all(map(_is_scalar, values))
 
 
 def _edit_block_items(old: list[str], key: str, old_items: list[Any], items: list[Any],
@@ -275,8 +338,10 @@ def scalar(value: Any, quote: str = "") -> str:
     if isinstance(value, int):
         return repr(value)
     if isinstance(value, float):
-        return yaml.safe_dump(value).removesuffix("...\n").strip()  # YAML's own forms: 1.0e+20, .inf, .nan
+        return str(_FLOATS.represent_float(value).value)  # YAML's own forms: 1.0e+20, .inf, .nan (as safe_dump writes)
     text = str(value)
+    if _SURROGATES.search(text):  # undecodable bytes from argv (surrogateescape) or a lone surrogate from JSON
+        raise UsageError(f"{text!r} is not UTF-8 text: task files hold UTF-8 only")
     if quote == "'" and "'" not in text and not _UNSAFE_CHARS.search(text) and "\n" not in text:
         return f"'{text}'"
     if quote != '"' and plain_word(text):
@@ -295,8 +360,8 @@ def _double_quoted(text: str) -> str:
     return _UNSAFE_CHARS.sub(lambda m: f"\\u{ord(m.group()):04x}", encoded)
 
 
-def _verify(tf: TaskFile, text: str, changes: dict[str, Any]) -> None:
-    """Re-parse the new text and insist that it says exactly what was asked."""
+def _verify(tf: TaskFile, text: str, changes: dict[str, Any]) -> TaskFile:
+    """Re-parse the new text and insist that it says exactly what was asked; return it as read."""
     expected = dict(tf.data)
     for key, value in changes.items():
         if value is REMOVE:
@@ -310,3 +375,4 @@ def _verify(tf: TaskFile, text: str, changes: dict[str, Any]) -> None:
                           path=tf.label) from exc
     if result.data != expected or result.body != tf.body:
         raise InvalidTask("cannot edit this file's front matter layout safely; it was left unchanged", path=tf.label)
+    return result

@@ -137,7 +137,7 @@ class Git:
         refs = {}
         for line in out.splitlines():
             name, sha, kind = line.split(" ")
-            if kind == "commit" and not name.endswith("/HEAD"):
+            if kind == "commit" and not (name.startswith("refs/remotes/") and name.endswith("/HEAD")):  # a task: HEAD
                 refs[name] = sha
         return refs
 

@@ -123,3 +123,34 @@ def _packed_ref(shared: Path, ref: str) -> str | None:
             sha = line.split(" ", 1)[0]
             return sha if len(sha) == _SHA_LENGTH else None
     return None
+
+
+def current_branch(git_dir: Path) -> tuple[bool, str | None]:
+    """(known, branch): the checked-out branch read from HEAD, None when detached; known is False when only
+    git can tell (a ref format these readers do not parse, an unreadable HEAD)."""
+    if (common_dir(git_dir) / "reftable").exists():
+        return False, None
+    try:
+        head = (git_dir / "HEAD").read_text().strip()
+    except OSError:
+        return False, None
+    if head.startswith("ref: refs/heads/"):
+        return True, head[len("ref: refs/heads/"):]
+    return (True, None) if len(head) == _SHA_LENGTH else (False, None)
+
+
+def may_have_refs(git_dir: Path, prefix: str) -> bool:
+    """Whether any ref under `prefix` (`refs/gtask`) may exist: False only when git's files show none."""
+    shared = common_dir(git_dir)
+    if (shared / "reftable").exists():
+        return True
+    root = shared / prefix
+    if root.is_dir() and any(path.is_file() for path in root.rglob("*")):
+        return True
+    try:
+        text = (shared / "packed-refs").read_text()
+    except FileNotFoundError:
+        return False
+    except OSError:
+        return True
+    return f" {prefix}/" in text

@@ -113,7 +113,8 @@ def decode_ref_id(component: str) -> str:
 def _integration_ref(git: Git, refs: dict[str, str], integration: str | None) -> str | None:
     """The local integration branch, or its remote-tracking branch when the local one is behind it."""
     local = f"refs/heads/{integration}"
-    remote = f"refs/remotes/{git.default_remote() or 'origin'}/{integration}"
+    tracking = any(ref.startswith("refs/remotes/") for ref in refs)  # else no remote's name is needed
+    remote = f"refs/remotes/{git.default_remote() or 'origin'}/{integration}" if tracking else None
     if local in refs and remote in refs and refs[local] != refs[remote]:
         return remote if git.is_ancestor(refs[local], refs[remote]) else local
     return local if local in refs else (remote if remote in refs else None)
@@ -139,6 +140,18 @@ def _diffs(git: Git, pairs: list[tuple[str, str]], folder: str,
     return result
 
 
+def _fork_points(git: Git, tips: list[str], base: str, use_cache: bool) -> dict[str, str | None]:
+    """`git.fork_points`, remembered by (tip, base): commits never change, so a warm scan walks no history."""
+    path = cache_path(git.git_dir, "fork-points", use_cache)
+    known = read_cache(path, {"format": 1, "base": base})
+    forks = known.get("forks") if known else None
+    if isinstance(forks, dict) and all(tip in forks and isinstance(forks[tip], (str, type(None))) for tip in tips):
+        return {tip: forks[tip] for tip in tips}
+    found = git.fork_points(tips, base)
+    write_cache(path, {"format": 1, "base": base}, {"forks": found})
+    return found
+
+
 def _tree(git: Git, commit: str, folder: str) -> dict[str, str]:
     return git.trees([f"{commit}:{folder}"])[f"{commit}:{folder}"]
 
@@ -161,13 +174,14 @@ def scan(store: Store, git: Git) -> BranchView:
     """Read what every other branch says about the tasks it changed."""
     folder = store.tasks_dir.resolve().relative_to(git.top.resolve()).as_posix()
     integration = integration_branch(store, git)
-    current = git.current_branch()
+    known, current = gitfiles.current_branch(git.git_dir)  # git's own files: no process when they tell
+    current = current if known else git.current_branch()
     refs = git.refs(["refs/heads", "refs/remotes"])
     integ_ref = _integration_ref(git, refs, integration)
     integ_commit = refs.get(integ_ref) if integ_ref else None
     view = BranchView(integration, integ_commit, current, shallow=git.is_shallow(), git=git, folder=folder)
     others = {r: sha for r, sha in refs.items() if r != integ_ref and r != f"refs/heads/{current}"}
-    forks = git.fork_points(list(set(others.values())), integ_commit) if integ_commit else {}
+    forks = _fork_points(git, list(set(others.values())), integ_commit, store.use_cache) if integ_commit else {}
     pairs = [(sha, forks.get(sha) or "") for sha in set(others.values()) if forks.get(sha) != sha]
     with_base = _diffs(git, [(tip, base) for tip, base in pairs if base], folder, store.use_cache)
     without_base = {tip: [(name, ZERO, blob) for name, blob in _tree(git, tip, folder).items()]
@@ -179,7 +193,8 @@ def scan(store: Store, git: Git) -> BranchView:
         for name, _, blob in changed.get(sha, []):
             if name.endswith(".md"):
                 wanted.append((ref, sha, name, None if blob == ZERO else blob))
-    leases = git.refs(["refs/gtask"])  # refs/gtask/<remote>/{claims,done}/<id>, fetched by sync
+    # refs/gtask/<remote>/{claims,done}/<id>, fetched by sync (no process when git's files show none)
+    leases = git.refs(["refs/gtask"]) if gitfiles.may_have_refs(git.git_dir, "refs/gtask") else {}
     lease_specs = {ref: f"{sha}:{folder}/{decode_ref_id(ref.rsplit('/', 1)[1])}.md" for ref, sha in leases.items()}
     blobs = git.cat_file([blob for *_, blob in wanted if blob] + list(lease_specs.values()))
     for ref, sha, name, blob in wanted:

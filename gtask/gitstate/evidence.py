@@ -18,8 +18,11 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from gtask.core import taskfile
 from gtask.core.ids import Ref
-from gtask.gitio.git import Git
+from gtask.errors import GtaskError
+from gtask.gitio.git import ZERO, Git
+from gtask.gitio.history import Change, changes_outside, first_parent_changes
 from gtask.store.cache import cache_path, read_cache, write_cache
 
 _CLOSING_LINE = re.compile(r"^[ \t]*(?:closes|fixes|resolves)[ \t]*:[ \t]*(.+?)[ \t]*$", re.I | re.M)
@@ -159,3 +162,73 @@ def _read_cache(path: Path | None, git: Git, tip: str) -> tuple[EvidenceIndex, s
     if index.tip and git.rev_parse(index.tip) and git.is_ancestor(index.tip, tip):
         return index, index.tip
     return EvidenceIndex(None), None
+
+
+# -- landed without a closing line: the commit that brought the work in (design §2, `landed`) ----------
+
+
+@dataclass(frozen=True)
+class Landing:
+    """The integration-branch commit in which a task's file became `done` and that brought work in."""
+
+    commit: str
+    kind: str  # "merge" (a merge commit) or "squash" (it also changed files outside the task folder)
+    date: str
+    subject: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"commit": self.commit, "kind": self.kind, "date": self.date, "subject": self.subject}
+
+    def describe(self) -> str:
+        what = "merge that" if self.kind == "merge" else "commit that"
+        return f"landed by {self.commit[:7]} ({self.kind}: the file became done in the {what} brought the work)"
+
+
+def landings(git: Git, tip: str | None, folder: str, task_ids: list[str]) -> dict[str, Landing]:
+    """For tasks `done` at `tip` (the caller knows) that no closing line names: those whose `done` came with work.
+
+    The commit is the newest one on `tip`'s first-parent line in which the file became `done` (added as
+    done, or changed from another status). It counts when it is a merge, or also changes files outside
+    the task folder (a squash); a commit that only sets the status is a bare claim and counts for nothing.
+    One `git log`, one object read per step back through done-to-done edits (usually one), one `diff-tree`.
+    """
+    if tip is None or not task_ids:
+        return {}
+    prefix = "" if folder in ("", ".") else f"{folder}/"
+    path_of = {f"{prefix}{task_id}.md": task_id for task_id in task_ids}
+    paths = list(path_of) if len(path_of) <= _PATHS_ON_COMMAND_LINE else [folder or "."]
+    history = first_parent_changes(git, tip, paths)
+    steps: dict[str, list[tuple[Change, str]]] = {}  # task -> (commit, old blob), newest first
+    for change in history:
+        for path, (old, _) in change.files.items():
+            if path in path_of:
+                steps.setdefault(path_of[path], []).append((change, old))
+    became: dict[str, Change] = {}
+    pending = {task_id: 0 for task_id in steps}
+    while pending:
+        objects = git.cat_file(steps[t][i][1] for t, i in pending.items() if steps[t][i][1] != ZERO)
+        following = {}
+        for task_id, index in pending.items():
+            change, old = steps[task_id][index]
+            if old == ZERO or blob_status(objects.get(old)) != "done":
+                became[task_id] = change
+            elif index + 1 < len(steps[task_id]):
+                following[task_id] = index + 1  # done before this commit too: look further back
+        pending = following
+    outside = changes_outside(git, [c.commit for c in became.values() if not c.is_merge], folder)
+    return {task_id: Landing(c.commit, "merge" if c.is_merge else "squash", c.date, c.subject)
+            for task_id, c in sorted(became.items()) if c.is_merge or c.commit in outside}
+
+
+_PATHS_ON_COMMAND_LINE = 200  # more tasks than this: read the whole folder's history instead
+
+
+def blob_status(obj: tuple[str, bytes] | None) -> str | None:
+    """The `status` a task file's blob says (None when absent or unreadable)."""
+    if obj is None:
+        return None
+    try:
+        value = taskfile.parse(taskfile.decode(obj[1], "blob"), "blob").data.get("status")
+    except GtaskError:
+        return None
+    return value if isinstance(value, str) else None

@@ -10,11 +10,15 @@ With `gate_signers` in the integration branch's config, a result counts only
 when its commit carries an SSH signature that `git verify-commit` accepts
 against that allowed-signers file (read from the integration branch, never the
 work tree); without it every result is `unsigned`: any commit message can pass a gate.
+Either way a result counts only when the commit it was run on (`Gate-Commit:`,
+else the result's own commit) is in the integration branch's history: a gate
+that passed on unmerged work releases nothing.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from dataclasses import dataclass
 
@@ -26,6 +30,7 @@ from gtask.gitio.git import Git
 from gtask.store.store import CONFIG_NAME, Store
 
 RESULTS = ("passed", "failed")
+_OBJECT_NAME = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?")  # a full SHA-1 or SHA-256 name, never an option
 
 
 @dataclass
@@ -44,34 +49,43 @@ class GateResult:
                 "tested": self.tested, "date": self.date, "signature": self.signature}
 
 
-def _integration_config(store: Store, git: Git, commit: str | None) -> Config | None:
+def tasks_folder(store: Store, git: Git) -> str:
+    """The task folder's path from the repository root, as git names it in a tree."""
+    return store.tasks_dir.resolve().relative_to(git.top.resolve()).as_posix()
+
+
+def _config_at(git: Git, folder: str, commit: str | None, project: str = "-") -> Config | None:
     if commit is None:
         return None
-    folder = store.tasks_dir.resolve().relative_to(git.top.resolve()).as_posix()
     spec = f"{commit}:{folder}/{CONFIG_NAME}"
     obj = git.cat_file([spec]).get(spec)
     if obj is None:
         return None
-    return parse_config(obj[1], store.project, f"{CONFIG_NAME} on the integration branch")
+    return parse_config(obj[1], project, f"{CONFIG_NAME} on the integration branch")
 
 
 def integration_milestones(store: Store, git: Git, commit: str | None) -> dict[str, Milestone]:
     """The milestones of the config at `commit` (the integration branch's tip), read from git objects."""
-    config = _integration_config(store, git, commit)
+    config = _config_at(git, tasks_folder(store, git), commit, store.project)
     return config.milestones if config else {}
 
 
-def integration_signers(store: Store, git: Git, commit: str | None) -> bytes | None:
-    """The allowed-signers file named by `gate_signers`, read at `commit`; None without the setting.
+def signers_at(git: Git, folder: str, commit: str | None) -> bytes | None:
+    """The allowed-signers file named by `gate_signers` in the config of `folder` at `commit`; None without it.
 
     A setting whose file is missing gives b"": nobody may then sign a result (fail closed).
     """
-    config = _integration_config(store, git, commit)
+    config = _config_at(git, folder, commit)
     if config is None or config.gate_signers is None:
         return None
     spec = f"{commit}:{config.gate_signers}"
     obj = git.cat_file([spec]).get(spec)
     return obj[1] if obj is not None and obj[0] == "blob" else b""
+
+
+def integration_signers(store: Store, git: Git, commit: str | None) -> bytes | None:
+    """The allowed-signers file named by `gate_signers` on the integration branch (see `signers_at`)."""
+    return signers_at(git, tasks_folder(store, git), commit)
 
 
 def _verified(git: Git, commit: str, signers_file: str) -> bool:
@@ -83,15 +97,27 @@ def _verified(git: Git, commit: str, signers_file: str) -> bool:
                    check=False).returncode == 0
 
 
-def gate_results(git: Git, rev: str, signers: bytes | None = None) -> dict[str, GateResult]:
-    """The newest result of each gate among the commits reachable from `rev`.
+def _ran_on(named: list[str] | None, commit: str) -> str | None:
+    """The commit a result says it ran on (`Gate-Commit:`, else the result's own); None when that is not one name."""
+    if named is None:
+        return commit
+    return named[0] if len(named) == 1 and _OBJECT_NAME.fullmatch(named[0]) else None
+
+
+def gate_results(git: Git, rev: str, signers: bytes | None = None,
+                 integration: str | None = None) -> dict[str, GateResult]:
+    """The newest result of each gate among the commits reachable from `rev` that counts.
 
     With `signers` (an allowed-signers file's bytes), only results in commits signed by one of them count.
+    A result counts only when the commit it ran on is in the history of `integration` (else of `rev`):
+    one `git merge-base --is-ancestor` per distinct tested commit, only for results that would count.
     """
     latest: dict[str, GateResult] = {}
     records = git.log_records("--format=%H%x00%cI%x00%B", "-E", "--grep=^Gate-Result: ", rev)
     if not records:
         return latest
+    merged: dict[str, bool] = {}
+    base = integration or rev
     with tempfile.TemporaryDirectory(prefix="gtask-signers-") as folder:
         signers_file = os.path.join(folder, "allowed_signers")
         if signers is not None:
@@ -102,9 +128,16 @@ def gate_results(git: Git, rev: str, signers: bytes | None = None) -> dict[str, 
             names, results = found.get("Gate", []), found.get("Gate-Result", [])
             if len(names) == 1 and len(results) == 1 and results[0] in RESULTS and names[0] not in latest:
                 commit = commit.strip()
+                ran_on = _ran_on(found.get("Gate-Commit"), commit)
+                if ran_on is None:
+                    continue  # a tested commit that is not one full object name: not a result
                 if signers is not None and not _verified(git, commit, signers_file):
                     continue  # unsigned or signed by someone not allowed: not a result
-                tested = found.get("Gate-Commit", [None])[0]
+                if ran_on not in merged:
+                    merged[ran_on] = git.is_ancestor(ran_on, base)
+                if not merged[ran_on]:
+                    continue  # run on work the integration branch does not have
+                tested = found["Gate-Commit"][0] if "Gate-Commit" in found else None
                 latest[names[0]] = GateResult(names[0], results[0], commit, tested, date,
                                               "unsigned" if signers is None else "verified")
     return latest
@@ -134,5 +167,13 @@ def holds_for(store: Store, git: Git | None, integration_commit: str | None,
     if not any(m.after for m in milestones.values()):
         return {}  # no ordering between milestones: no history to read
     head = git.head_commit()
-    results = gate_results(git, head, integration_signers(store, git, integration_commit)) if head else {}
+    signers = integration_signers(store, git, integration_commit)
+    results = gate_results(git, head, signers, integration_commit) if head else {}
     return held_tasks(tasks, milestones, results)
+
+
+def holds_at(git: Git, folder: str, rev: str, integration: str | None, tasks: list[Task],
+             milestones: dict[str, Milestone]) -> dict[str, list[str]]:
+    """What the gates hold back at `rev` (a workspace's view): task ID -> gates, results checked as in a repo."""
+    results = gate_results(git, rev, signers_at(git, folder, integration), integration)
+    return {task_id: gates for (_, task_id), gates in held_tasks(tasks, milestones, results).items()}

@@ -25,10 +25,12 @@ class LogEntry:
     agent: str | None
     action: str
     changes: dict[str, list[Any]] = field(default_factory=dict)
+    landed_by: evidence.Landing | None = None  # this commit brought the task's `done` in with the work
 
     def to_json(self) -> dict[str, Any]:
         return {"commit": self.commit, "date": self.date, "author": self.author, "agent": self.agent,
-                "action": self.action, "subject": self.subject, "changes": self.changes}
+                "action": self.action, "subject": self.subject, "changes": self.changes,
+                "landed_by": self.landed_by.to_json() if self.landed_by else None}
 
 
 def task_log(store: Store, git: Git, task_id: str) -> list[LogEntry]:
@@ -67,7 +69,27 @@ def task_log(store: Store, git: Git, task_id: str) -> list[LogEntry]:
         refs = evidence.closed_refs(body)
         if any(r.is_local(store.project) and r.id.lower() == task_id.lower() for r in refs):
             entries[commit] = _entry(commit, date, author, subject, body, task_id, store.project, "closes", {})
+    _add_landing(store, git, task_id, rel, entries)
     return _chronological(git, entries)
+
+
+def _add_landing(store: Store, git: Git, task_id: str, rel: str, entries: dict[str, LogEntry]) -> None:
+    """Mark the commit that landed a task no closing line names (a squash or merge; design §2), if any."""
+    from gtask.gitstate.branches import integration_commit
+
+    tip = integration_commit(store, git)
+    if tip is None or evidence.blob_status(git.cat_file([f"{tip}:{rel}"]).get(f"{tip}:{rel}")) != "done":
+        return  # not done on the integration branch: nothing landed
+    if evidence.scan(git, tip, store.project, store.use_cache, known=store.ids()).of(store.project, task_id):
+        return  # a closing line says it
+    landing = evidence.landings(git, tip, rel.rpartition("/")[0], [task_id]).get(task_id)
+    if landing is None:
+        return
+    if landing.commit not in entries:  # a merge: `git log -- file` shows the branch's commit, not the merge
+        for commit, date, author, subject, body, *_ in git.log_records("-1", _FORMAT, landing.commit):
+            entries[commit] = _entry(commit, date, author, subject, body, task_id, store.project, "landed", {})
+    entry = entries[landing.commit]
+    entry.action, entry.landed_by = "landed", landing
 
 
 def _chronological(git: Git, entries: dict[str, LogEntry]) -> list[LogEntry]:
@@ -133,6 +155,8 @@ def summary(entry: LogEntry) -> str:
         if key in ("attempts", "claimed_by", "lease_until") or key in _QUIET:
             continue
         parts.append(f"{key}: {_brief(new)}" if old is None else f"{key}: {_brief(old)} -> {_brief(new)}")
+    if entry.landed_by is not None:
+        parts.append(entry.landed_by.describe())
     return "; ".join(parts)
 
 

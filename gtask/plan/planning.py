@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
 from gtask.core.graph import Node, Score, TaskGraph
-from gtask.core.model import Task
+from gtask.core.model import Task, now_utc
 from gtask.errors import Problem
 from gtask.store.cache import first_added
 from gtask.store.store import Store
@@ -16,6 +17,7 @@ if TYPE_CHECKING:
     from gtask.gitio.git import Git
     from gtask.gitstate.branches import BranchView
     from gtask.gitstate.resolver import Evidence
+    from gtask.plan.ranking_cache import RankingKey
     from gtask.plan.workspace import Workspace
 
 
@@ -47,39 +49,59 @@ class Plan:
     `project` is the home project (one store), or None for a whole workspace.
     """
 
-    graph: TaskGraph
+    _graph: TaskGraph | Callable[[], TaskGraph]  # a graph, or how to build it when first needed
     problems: list[Problem]
     project: str | None = None
     store: Store | None = None
     view: BranchView | None = None  # when read from git
     agent_lanes: dict[str, frozenset[str]] = field(default_factory=dict)  # project -> lanes agents may take
     evidence: Evidence | None = None  # what git says beyond the work tree (gitstate.resolver)
+    tasks: dict[str, Task] = field(default_factory=dict)  # one store's tasks by ID
+    ranking_key: RankingKey | None = None  # how the ranking of ready tasks is remembered (ranking_cache)
+    _ranking: list[tuple[str, Score]] | None = None
+
+    @property
+    def graph(self) -> TaskGraph:
+        """The task graph (a warm `ready` or `next` whose ranking is remembered never builds it)."""
+        if not isinstance(self._graph, TaskGraph):
+            self._graph = self._graph()
+        return self._graph
 
     @classmethod
     def of(cls, store: Store, git: Git | None = None) -> Plan:
         """Load the store and build its graph, with age and claims on other branches from git."""
         from gtask.gitstate import resolver
+        from gtask.plan.ranking_cache import RankingKey
 
         loaded = store.load()
-        git = git or resolver.repository(store)
-        added = _added_times(store, git) if git else {}
-        evidence = resolver.gather(store, git, loaded.tasks)
-        tasks, claimed, held = resolver.graph_inputs(store, loaded.tasks, evidence)
-        graph = TaskGraph(tasks, added=added, claimed_elsewhere=claimed, held=held)
-        view = evidence.view
-        return cls(graph, loaded.problems, store.project, store, view,
-                   {store.project: frozenset(store.config.agent_lanes)}, evidence)
+        if git is None and not resolver.can_add_evidence(store):
+            evidence = resolver.Evidence()  # one branch, no milestones: git cannot change a state, and is not run
+        else:
+            git, head = (git, None) if git is not None else resolver.repository_at_head(store)
+            evidence = resolver.gather(store, git, loaded.tasks, head=head)
+
+        def build() -> TaskGraph:  # only when the ranking is not remembered, or for blocked, order, graph
+            added = _remembered_added(store) if git is None else None
+            if added is None:
+                repo = git or resolver.repository(store)
+                added = _added_times(store, repo) if repo else {}
+            tasks, claimed, held = resolver.graph_inputs(store, loaded.tasks, evidence)
+            return TaskGraph(tasks, added=added, claimed_elsewhere=claimed, held=held)
+
+        key = RankingKey.of(store, loaded.generation, evidence)
+        return cls(build, loaded.problems, store.project, store, evidence.view,
+                   {store.project: frozenset(store.config.agent_lanes)}, evidence, loaded.tasks, key,
+                   key.read(now_utc()) if key else None)
 
     @classmethod
     def of_workspace(cls, workspace: Workspace) -> Plan:
         """One graph over every repository of a workspace; `<project>:<id>` edges join them."""
         readable = [repo for repo in workspace.repos if repo.error is None]  # each has its project
         lanes = {cast(str, repo.project): frozenset(repo.agent_lanes) for repo in readable}
-        held = {(cast(str, repo.project), task_id): gates for repo in readable for task_id, gates in repo.held.items()}
         added: dict[Node, float] = {}
         for repo in readable:  # age counts as in one repository: when each task file was first committed
             added.update(_repo_added(repo.path))
-        return cls(TaskGraph(workspace.tasks, added=added, held=held), workspace.problems + workspace.repo_errors(),
+        return cls(workspace.graph(added), workspace.problems + workspace.repo_errors(),  # the resolver's evidence
                    None, agent_lanes=lanes)
 
     @property
@@ -89,63 +111,133 @@ class Plan:
     def ranked_ready(self, filters: Filters | None = None) -> list[tuple[Task, Score]]:
         """Ready tasks that pass the filters, best first, each with its score."""
         filters = filters or Filters()
+        if self.project is not None:  # one store: rank every ready task once (or read it back), then filter
+            ranked = [(self.tasks[task_id], score) for task_id, score in self._home_ranking()]
+            return [(task, score) for task, score in ranked if filters.accept(task)]
         graph = self.graph
-        nodes = [n for n, task in graph.tasks.items()
-                 if (self.project is None or n[0] == self.project) and filters.accept(task)
-                 and graph.state(n) == "ready"]
+        nodes = [n for n, task in graph.tasks.items() if filters.accept(task) and graph.state(n) == "ready"]
         scores = graph.scores(nodes)
         nodes.sort(key=lambda n: scores[n].sort_key(n))
         return [(graph.tasks[n], scores[n]) for n in nodes]
 
+    def _home_ranking(self) -> list[tuple[str, Score]]:
+        """Every ready task of the home project by ID, best first: remembered, or ranked and remembered."""
+        if self._ranking is None:
+            graph = self.graph
+            nodes = [n for n in graph.tasks if n[0] == self.project and graph.state(n) == "ready"]
+            scores = graph.scores(nodes)
+            nodes.sort(key=lambda n: scores[n].sort_key(n))
+            self._ranking = [(n[1], scores[n]) for n in nodes]
+            if self.ranking_key is not None:
+                self.ranking_key.write(self._ranking, self.tasks, graph.now)
+        return self._ranking
+
     def best(self, filters: Filters | None = None, agent: str | None = None) -> tuple[Task, Score] | None:
-        ranked = spread(self.ranked_ready(filters), agent)
+        ranked = spread(self.ranked_ready(filters), agent, fleet_of(self) if agent else ())
         return ranked[0] if ranked else None
 
     def label(self, node: Node) -> str:
-        return self.graph.label(node, self.project)
+        return node[1] if node[0] == self.project else f"{node[0]}:{node[1]}"  # as TaskGraph.label
 
 
 SPREAD_WINDOW = 32  # only the head of the ranking is ever tried; hashing the rest would be wasted work
+FLEET_LIMIT = 64  # agents matched to the first run of ties (more would only cost hashing)
 
 
-def spread(ranked: list[tuple[Task, Score]], agent: str | None) -> list[tuple[Task, Score]]:
-    """Order each run of equally good candidates (same priority and unblock counts) by this agent's preference.
+def spread(ranked: list[tuple[Task, Score]], agent: str | None,
+           fleet: Collection[str] = ()) -> list[tuple[Task, Score]]:
+    """Order each run of equally good candidates (same priority and unblocks counts) by this agent's preference.
 
     Rendezvous hashing of (agent, task): agents racing for the same ties each reach for a different task, and
-    one agent always prefers the same one. A better task still comes first; without an agent nothing moves.
+    one agent always prefers the same one. With the `fleet` (the other agents this clone sees holding claims),
+    the first run of ties is matched to the agents (highest hash first, one task each), and this agent's match
+    goes first: agents that see the same fleet and tasks never reach for the same one. A better task still
+    comes first; without an agent nothing moves.
     """
     if not agent or len(ranked) < 2:
         return ranked
-    import hashlib
 
-    def key(item: tuple[Task, Score]) -> tuple[int, int, int, bytes]:
-        task, score = item
-        digest = hashlib.blake2b(f"{agent}\0{task.project}:{task.id}".encode(), digest_size=8).digest()
-        return (score.priority, -score.unblocks_total, -score.unblocks_direct, bytes(255 - b for b in digest))
+    def tie(item: tuple[Task, Score]) -> tuple[int, int, int]:
+        return item[1].priority, -item[1].unblocks_total, -item[1].unblocks_direct
+
+    def key(item: tuple[Task, Score]) -> tuple[tuple[int, int, int], bytes]:
+        return tie(item), bytes(255 - b for b in _weight(agent, item[0]))
 
     head = sorted(ranked[:SPREAD_WINDOW], key=key)
+    first = [item for item in head if tie(item) == tie(head[0])]
+    mine = _match(agent, fleet, [task for task, _ in first]) if len(first) > 1 and fleet else None
+    if mine is not None:
+        head.insert(0, head.pop(next(n for n, (task, _) in enumerate(head) if task is mine)))
     return head + ranked[SPREAD_WINDOW:]
+
+
+def _weight(agent: str, task: Task) -> bytes:
+    import hashlib
+
+    return hashlib.blake2b(f"{agent}\0{task.project}:{task.id}".encode(), digest_size=8).digest()
+
+
+def _match(agent: str, fleet: Collection[str], tasks: list[Task]) -> Task | None:
+    """The task this agent gets when the fleet's agents take one each, highest (agent, task) hash first."""
+    agents = [*sorted(set(fleet) - {agent})[:FLEET_LIMIT - 1], agent]
+    pairs = sorted(((_weight(a, t), a, n) for a in agents for n, t in enumerate(tasks)), reverse=True)
+    taken_agents: set[str] = set()
+    taken_tasks: set[int] = set()
+    for _, who, n in pairs:
+        if who in taken_agents or n in taken_tasks:
+            continue
+        if who == agent:
+            return tasks[n]
+        taken_agents.add(who)
+        taken_tasks.add(n)
+        if len(taken_tasks) == len(tasks):
+            return None  # more agents than ties: this one keeps its own preference
+    return None
+
+
+def fleet_of(plan: Plan) -> set[str]:
+    """The agents holding a live claim anywhere this clone can see (leases fetched from the remote, branches)."""
+    from gtask.core.model import now_utc
+
+    now = now_utc()
+    versions = plan.view.versions.values() if plan.view else []
+    return {v.task.claimed_by for vs in versions for v in vs if v.task and v.task.claimed_by and v.live_claim(now)}
 
 
 def _repo_added(path: Path) -> dict[Node, float]:
     """The first-commit times of one workspace repository's task files (none when it cannot be read)."""
     from gtask.errors import GtaskError
-    from gtask.gitio import gitfiles
     from gtask.gitstate.resolver import repository
-    from gtask.store.cache import first_added_cached
 
     try:
         store = Store.open(path)
-        top, git_dir = gitfiles.find_top(store.tasks_dir), gitfiles.find_git_dir(store.tasks_dir)
-        if top is not None and git_dir is not None and not store.tasks_dir.is_symlink():
-            folder = store.tasks_dir.resolve().relative_to(top.resolve()).as_posix()
-            cached = first_added_cached(git_dir, folder)
-            if cached is not None:  # a warm workspace view starts no git process for ages
-                return {(store.project, name[:-3]): stamp for name, stamp in cached.items() if name.endswith(".md")}
+        cached = _remembered_added(store)
+        if cached is not None:  # a warm workspace view starts no git process for ages
+            return cached
         git = repository(store)
         return _added_times(store, git) if git else {}
     except GtaskError:
         return {}
+
+
+def _remembered_added(store: Store) -> dict[Node, float] | None:
+    """The first-commit times remembered for the current HEAD, read without a git process; None when not known."""
+    from gtask.gitio import gitfiles
+    from gtask.store.cache import first_added_cached
+
+    if store.is_plain_folder:
+        return None
+    top, git_dir = gitfiles.find_top(store.tasks_dir), gitfiles.find_git_dir(store.tasks_dir)
+    if top is None or git_dir is None or store.tasks_dir.is_symlink():
+        return None
+    try:
+        folder = store.tasks_dir.resolve().relative_to(top.resolve()).as_posix()
+    except ValueError:
+        return None
+    cached = first_added_cached(git_dir, folder, store.use_cache)
+    if cached is None:
+        return None
+    return {(store.project, name[:-3]): stamp for name, stamp in cached.items() if name.endswith(".md")}
 
 
 def _added_times(store: Store, git: Git) -> dict[Node, float]:

@@ -7,7 +7,6 @@ open (unless it has an end), a missing agent as `(unknown)`.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -64,6 +63,9 @@ class Counts:
         }
 
 
+MAX_AMOUNT = 1e15  # US dollars in one attempt: more is a typo or an attack, and a million of them still sum finitely
+
+
 def _number(value: Any, kind: type[N]) -> N:
     """A count or an amount as written, else 0 (text, negative, not finite, absurdly large)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
@@ -72,7 +74,9 @@ def _number(value: Any, kind: type[N]) -> N:
         number = kind(value)
     except (OverflowError, ValueError):  # int(inf), float(10**400)
         return kind(0)
-    return number if isinstance(number, int) or math.isfinite(number) else kind(0)
+    if isinstance(number, float) and not 0 <= number <= MAX_AMOUNT:
+        return kind(0)  # not finite, or so large that a sum of them would overflow to inf (not JSON)
+    return number
 
 
 def _duration(attempt: dict[str, Any]) -> int:

@@ -14,18 +14,21 @@ from __future__ import annotations
 import glob
 import os
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 import yaml
 
 from gtask.core import schema, taskfile
-from gtask.core.config import DEFAULT_AGENT_LANES, Config, Milestone, default_project_name, load_config, parse_config
+from gtask.core.config import DEFAULT_AGENT_LANES, Config, Milestone, default_project_name, parse_config
+from gtask.core.graph import Node, TaskGraph
 from gtask.core.model import Task
 from gtask.errors import GtaskError, InvalidTask, NotFound, Problem, UsageError
 from gtask.gitio import gitfiles
-from gtask.store.cache import cache_enabled, cache_path, read_cache, write_cache
+from gtask.plan.elsewhere import Elsewhere
+from gtask.plan.elsewhere import gather as gather_elsewhere
+from gtask.store.cache import KEPT_LINES, cache_enabled, cache_path, read_cache, write_cache
 from gtask.store.store import CONFIG_NAME, TASKS_DIR, Store
 from gtask.version import __version__
 
@@ -33,8 +36,11 @@ if TYPE_CHECKING:
     from gtask.gitio.git import Git
 
 WORKSPACE_FILE = "gtask-workspace.yaml"
-CACHE_FORMAT = 2
-_TASK_FIELDS = tuple(f.name for f in fields(Task) if f.name != "body")
+CACHE_FORMAT = 4  # 3: holds check gate signatures and ancestry; 4: only the checked keys' lines
+_TASK_FIELDS = tuple(f.name for f in fields(Task) if f.name not in ("body", "lines"))
+_FIELD_NAMES = [f.name for f in fields(Task)]
+assert _FIELD_NAMES[-2:] == ["body", "lines"]  # a cached row is every other field, in order, then the lines
+_new_task: Callable[..., Task] = Task  # filled positionally from a cached row (its length is checked first)
 
 
 @dataclass
@@ -50,6 +56,7 @@ class Repo:
     error: str | None = None  # the repository could not be read at all
     agent_lanes: tuple[str, ...] = DEFAULT_AGENT_LANES
     held: dict[str, list[str]] = field(default_factory=dict)  # task ID -> gates that hold it back
+    elsewhere: Elsewhere = field(default_factory=Elsewhere)  # taken on other refs, pushed handoffs (the resolver's)
 
     def to_json(self) -> dict[str, Any]:
         return {"path": str(self.path), "project": self.project, "integration_branch": self.branch,
@@ -138,6 +145,8 @@ def read_repo(path: Path, worktree: bool = False, use_cache: bool = True) -> Rep
             _read_worktree(repo, use_cache)
         else:
             _read_integration(repo, use_cache)
+        integration = _integration_commit(repo.path) if worktree else repo.commit
+        repo.elsewhere = gather_elsewhere(repo.path, repo.tasks, integration, use_cache)
     except GtaskError as exc:
         repo.error = str(exc)  # with the file and line, where there is one
     return repo
@@ -155,7 +164,11 @@ def _read_worktree(repo: Repo, use_cache: bool) -> None:
     head = git.head_commit() if git else None
     if head:
         assert git is not None  # head came from it
-        repo.held = _held(repo.tasks, store.config.milestones, git, head)
+        from gtask.gitstate.branches import integration_commit
+        from gtask.gitstate.holds import tasks_folder
+
+        repo.held = _held(repo.tasks, store.config.milestones, git, head, integration_commit(store, git),
+                          tasks_folder(store, git))
 
 
 def _read_integration(repo: Repo, use_cache: bool) -> None:
@@ -181,7 +194,7 @@ def _read_integration(repo: Repo, use_cache: bool) -> None:
     _read_objects(repo)
     write_cache(path, stamp, {
         "project": repo.project, "agent_lanes": list(repo.agent_lanes), "held": repo.held,
-        "tasks": [[getattr(t, f) for f in _TASK_FIELDS] for t in repo.tasks],
+        "tasks": [[*(getattr(t, f) for f in _TASK_FIELDS), [t.lines.get(k) for k in KEPT_LINES]] for t in repo.tasks],
         "problems": [[p.severity, p.message, p.path, p.line] for p in repo.problems],
     })
 
@@ -192,10 +205,22 @@ def _integration_branch(path: Path, git_dir: Path) -> str | None:
     configured = None
     if config_path.is_file():
         try:
-            configured = load_config(config_path, "x", str(config_path)).integration_branch
+            text = taskfile.read_text(config_path, str(config_path))
+            if "integration_branch" in text or "\\" in text:  # else the key is absent: YAML spells it out or escapes
+                configured = parse_config(text.encode("utf-8"), "x", str(config_path)).integration_branch
         except GtaskError:
             configured = None
     return gitfiles.integration_branch(git_dir, configured)
+
+
+def _integration_commit(path: Path) -> str | None:
+    """The integration branch's commit read from git's files (None when that needs git)."""
+    git_dir = gitfiles.find_git_dir(path)
+    branch = _integration_branch(path, git_dir) if git_dir is not None else None
+    if git_dir is None or branch is None:
+        return None
+    return gitfiles.read_ref(git_dir, f"refs/heads/{branch}") or \
+        gitfiles.read_ref(git_dir, f"refs/remotes/origin/{branch}")
 
 
 def _rev_parse(path: Path, branch: str) -> str | None:
@@ -233,14 +258,15 @@ def _read_objects(repo: Repo) -> None:
         if task is not None:
             repo.tasks.append(task)
     if any(m.after for m in config.milestones.values()):
-        repo.held = _held(repo.tasks, config.milestones, git, repo.commit)
+        repo.held = _held(repo.tasks, config.milestones, git, repo.commit, repo.commit, tasks_folder)
 
 
-def _held(tasks: list[Task], milestones: dict[str, Milestone], git: Git, commit: str) -> dict[str, list[str]]:
-    """Tasks whose milestone comes after a gate that has not passed as of `commit`."""
-    from gtask.gitstate.holds import gate_results, held_tasks
+def _held(tasks: list[Task], milestones: dict[str, Milestone], git: Git, commit: str, integration: str | None,
+          folder: str) -> dict[str, list[str]]:
+    """Tasks whose milestone comes after a gate that has not passed as of `commit` (signed and merged, as in a repo)."""
+    from gtask.gitstate.holds import holds_at
 
-    return {task_id: gates for (_, task_id), gates in held_tasks(tasks, milestones, gate_results(git, commit)).items()}
+    return holds_at(git, folder, commit, integration, tasks, milestones)
 
 
 def _config_from(obj: tuple[str, bytes] | None, folder_name: str, label: str) -> Config:
@@ -286,10 +312,12 @@ def _read_cache(repo: Repo, data: dict[str, Any] | None) -> bool:
 
 
 def _cached_task(row: list[Any]) -> Task:
-    if not isinstance(row, list) or len(row) != len(_TASK_FIELDS):
+    if not isinstance(row, list) or len(row) != len(_TASK_FIELDS) + 1 or len(row[-1]) != len(KEPT_LINES):
         raise ValueError("cache row of another shape")
-    task = Task(**dict(zip(_TASK_FIELDS, row, strict=False)), body=None)
-    if not all(isinstance(v, str) for v in (task.id, task.title, task.status, task.project)):
+    lines = dict(zip(KEPT_LINES, row[-1], strict=True))  # a key without a line maps to None, as if absent
+    task = _new_task(*row[:-1], None, lines)  # positional: five times faster than by keyword
+    if not (isinstance(task.id, str) and isinstance(task.title, str) and isinstance(task.status, str)
+            and isinstance(task.project, str)):
         raise ValueError("cache row of another shape")
     return task
 
@@ -304,6 +332,28 @@ class Workspace:
     @property
     def tasks(self) -> list[Task]:
         return [task for repo in self.repos if repo.error is None for task in repo.tasks]
+
+    @property
+    def held(self) -> dict[Node, list[str]]:
+        """What the gates hold back, over every readable repository: node -> the gates it waits for."""
+        return {(cast(str, repo.project), task_id): gates for repo in self.repos if repo.error is None
+                for task_id, gates in repo.held.items()}
+
+    def graph(self, added: dict[Node, float] | None = None) -> TaskGraph:
+        """One graph over every readable repository, its evidence applied as the resolver's `graph_inputs` does."""
+        tasks: list[Task] = []
+        taken: set[Node] = set()
+        for repo in self.repos:
+            found = repo.elsewhere
+            if repo.error is None and not found.taken and not found.handoffs:
+                tasks += repo.tasks  # nothing elsewhere (most repositories): the tasks as they are
+                continue
+            for task in repo.tasks if repo.error is None else ():
+                extra = found.handoffs.get(task.id.lower())
+                tasks.append(replace(task, depends_on=[*task.depends_on, *extra]) if extra else task)
+                if task.id.lower() in found.taken:
+                    taken.add((task.project, task.id))
+        return TaskGraph(tasks, added=added, claimed_elsewhere=taken, held=self.held)
 
     def repo_errors(self) -> list[Problem]:
         """Repositories that could not be read at all, as problems."""

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
 from gtask.core.model import Task, format_time, now_utc
-from gtask.errors import Conflict, UsageError
+from gtask.errors import Conflict, NotFound, UsageError
+from gtask.fsutil import create_exclusive
 from gtask.protocol.session import Committed, Session
 from gtask.store.locking import locked
 from gtask.store.store import Store
+
+if TYPE_CHECKING:  # read only by the decisions (claims import this module for require_authority)
+    from gtask.gitstate.proposals import BranchProposal
 
 
 def require_authority(session: Session, task: Task, verb: str, force: bool = False) -> None:
@@ -30,19 +37,54 @@ def require_authority(session: Session, task: Task, verb: str, force: bool = Fal
                        f"{task.lease_until or 'no lease'}{how}", path=task.path)
 
 
-def _proposed(session: Session, task_ids: list[str]) -> list[str]:
-    """Resolve the IDs; every one must be a clean, proposed task, else nothing happens."""
-    found = []
+@dataclass
+class Decided:
+    """The proposals a decision names: their IDs, and those brought in from another branch (with their bytes)."""
+
+    ids: list[str]
+    incoming: dict[str, tuple[BranchProposal, bytes]] = field(default_factory=dict)
+
+    def bring_in(self, store: Store) -> None:
+        """Write each branch proposal's file here, byte for byte as its branch has it."""
+        for task_id, (_, raw) in self.incoming.items():
+            try:
+                create_exclusive(store.path_of(task_id), raw)
+            except FileExistsError:
+                raise Conflict(f"{task_id} appeared here meanwhile; nothing was changed",
+                               path=store.label(store.path_of(task_id))) from None
+
+    def note(self) -> str | None:
+        return "\n".join(f"{task_id} brought in from {p.ref}" for task_id, (p, _) in self.incoming.items()) or None
+
+
+def _proposed(session: Session, task_ids: list[str]) -> Decided:
+    """Resolve the IDs; every one must be a clean, proposed task here or on another branch, else nothing happens."""
+    from gtask.gitstate import proposals as branch_proposals
+
+    decided = Decided([])
+    elsewhere: dict[str, BranchProposal] | None = None
     for task_id in task_ids:
-        task_id = session.store.resolve_id(task_id)
+        try:
+            task_id = session.store.resolve_id(task_id)
+        except NotFound:
+            elsewhere = branch_proposals.on_branches(session.store, session.git) if elsewhere is None else elsewhere
+            proposal = branch_proposals.find(session.store, session.git, task_id, elsewhere)
+            decided.ids.append(proposal.task.id)
+            decided.incoming[proposal.task.id] = (proposal, b"")
+            continue
         session.ensure_clean(task_id)
         status = session.store.get(task_id).status
         if status != "proposed":
             raise Conflict(f"{task_id} is not proposed (status {status}); nothing was changed")
-        found.append(task_id)
-    if len({t.lower() for t in found}) != len(found):
+        decided.ids.append(task_id)
+    if len({t.lower() for t in decided.ids}) != len(decided.ids):
         raise UsageError("an ID is named twice")
-    return found
+    if decided.incoming:
+        for task_id in decided.incoming:
+            session.ensure_clean(task_id)  # nothing staged under its name
+        raw = branch_proposals.file_bytes(session.store, session.git, [p for p, _ in decided.incoming.values()])
+        decided.incoming = {t: (p, raw[t]) for t, (p, _) in decided.incoming.items()}
+    return decided
 
 
 @locked
@@ -52,13 +94,15 @@ def approve(session: Session, task_ids: list[str], lane: str | None = None) -> C
     store = session.store
     if lane is not None and lane not in store.config.lanes:
         raise UsageError(f"--lane {lane!r} is not one of the configured lanes: {', '.join(store.config.lanes)}")
-    ids = _proposed(session, task_ids)
+    decided = _proposed(session, task_ids)
+    ids = decided.ids
     changes = {"status": "todo", **({"lane": lane} if lane else {})}
 
     def change() -> list[str]:
+        decided.bring_in(store)
         return [store.update(task_id, changes).id for task_id in ids]
 
-    return session.change_and_commit("approve", ids[0], change, touched=ids)
+    return session.change_and_commit("approve", ids[0], change, note=decided.note(), touched=ids)
 
 
 @locked
@@ -68,24 +112,36 @@ def reject(session: Session, task_id: str, reason: str) -> Committed:
     if not reason.strip():
         raise UsageError("--reason must say why")
     store = session.store
-    (task_id,) = _proposed(session, [task_id])
+    decided = _proposed(session, [task_id])
+    (task_id,) = decided.ids
     changes = {"status": "canceled", "closed_at": format_time(now_utc())}
-    return session.change_and_commit("reject", task_id, lambda: [store.update(task_id, changes).id],
-                                     note=reason, trailers=[("Reason", " ".join(reason.split())[:200])])
+
+    def change() -> list[str]:
+        decided.bring_in(store)
+        return [store.update(task_id, changes).id]
+
+    note = "\n".join(filter(None, [reason, decided.note()]))
+    return session.change_and_commit("reject", task_id, change, note=note,
+                                     trailers=[("Reason", " ".join(reason.split())[:200])])
 
 
-def awaiting_decision(store: Store) -> list[tuple[Task, str]]:
-    """What waits for a person: proposed tasks, and ready tasks in lanes agents may not take."""
+def awaiting_decision(store: Store) -> list[tuple[Task, str, str | None]]:
+    """What waits for a person: proposed tasks (here, or on another branch: its name), and ready tasks in lanes
+    agents may not take."""
+    from gtask.gitstate.proposals import on_branches
     from gtask.plan.planning import Plan
 
     plan = Plan.of(store)
-    waiting = []
+    waiting: list[tuple[Task, str, str | None]] = []
     for node, task in sorted(plan.graph.tasks.items()):
         if task.status == "proposed":
-            waiting.append((task, "approval"))
+            waiting.append((task, "approval", None))
         elif task.lane and task.lane not in store.config.agent_lanes and plan.graph.state(node) == "ready":
-            waiting.append((task, "a person"))
-    return waiting
+            waiting.append((task, "a person", None))
+    view = plan.evidence.view if plan.evidence is not None else None  # no view: no other branch to read
+    elsewhere = on_branches(store, view.git, view) if view is not None else {}
+    waiting += [(p.task, "approval", p.ref) for p in elsewhere.values()]
+    return sorted(waiting, key=lambda item: item[0].id)
 
 
 # -- approval rules (the integration branch's config) -------------------------
@@ -146,7 +202,8 @@ def decide(session: Session, approvals: dict[str, str | None], rejections: dict[
     """A person's triage decisions (ID -> lane or None; ID -> reason) as ONE commit; nothing when there are none."""
     session.require_person("approval")
     store = session.store
-    ids = _proposed(session, list(approvals) + list(rejections))
+    decided = _proposed(session, list(approvals) + list(rejections))
+    ids = decided.ids
     for lane in approvals.values():
         if lane is not None and lane not in store.config.lanes:
             raise UsageError(f"lane {lane!r} is not one of the configured lanes: {', '.join(store.config.lanes)}")
@@ -157,6 +214,7 @@ def decide(session: Session, approvals: dict[str, str | None], rejections: dict[
     closed = format_time(now_utc())
 
     def change() -> list[str]:
+        decided.bring_in(store)
         for task_id, lane in approvals.items():
             store.update(task_id, {"status": "todo", **({"lane": lane} if lane else {})})
         for task_id in rejections:
@@ -165,5 +223,5 @@ def decide(session: Session, approvals: dict[str, str | None], rejections: dict[
 
     note = "\n".join([f"approved {task_id}" for task_id in approvals]
                      + [f"rejected {task_id}: {' '.join(reason.split())[:200]}"
-                        for task_id, reason in rejections.items()])
+                        for task_id, reason in rejections.items()] + [decided.note() or ""]).strip()
     return session.change_and_commit("triage", ids[0], change, note=note, touched=ids)

@@ -158,17 +158,19 @@ def _stale_elsewhere(session: Session, view: branches.BranchView, task_id: str) 
 
 @locked
 def renew(session: Session, task_id: str, lease: str | None = None, push: str | None = None) -> Outcome:
-    """Extend a live lease held by this agent (a heartbeat for long work)."""
+    """Extend a live lease held by this agent (a heartbeat for long work); authority as for every step."""
     store = session.store
     task_id = store.resolve_id(task_id)
     session.ensure_clean(task_id)
     task = store.get(task_id)
+    require_authority(session, task, "renew")  # proposed, a person's lane, someone else's live claim
     if task.status != "in_progress" or task.claimed_by != session.agent:
         holder = f" ({_holder(task)})" if task.claimed_by else ""
         raise Conflict(f"{task_id} is not claimed by {session.agent}{holder}")
     if not task.has_live_claim(now_utc()):
         raise Conflict(f"the lease on {task_id} passed at {task.lease_until}; "
                        "claim it again (it may have been taken over)")
+    _refuse_foreign_claims(session, task, branches.scan(store, session.git), force=False)  # claims elsewhere
     seconds = lease_seconds(session, lease)
     remote, expected = _remote_plan(session, task_id, push, force=False)
     until = format_time(now_utc() + timedelta(seconds=seconds))
@@ -284,16 +286,18 @@ def claim_next(session: Session, filters: Filters | None = None, push: str | Non
                lease: str | None = None) -> Outcome | None:
     """Claim the best ready task; on a lost race move to the next candidate, up to `tries` attempts.
 
-    Returns None when nothing is ready; raises Conflict when every attempt lost.
+    With `push`, the remote's leases are fetched before choosing (and again after a lost race), so the agent
+    does not reach for tasks the fleet already took. Returns None when nothing is ready; raises Conflict when
+    every attempt lost.
     """
-    from gtask.plan.planning import Filters, Plan, spread
+    from gtask.plan.planning import Filters
 
-    plan = Plan.of(session.store, session.git)
+    remote = _remote(session, push)
+    _see_leases(remote)
     if session.is_agent:
-        filters = replace(filters or Filters(), agent_lanes=plan.agent_lanes)
-    # agents spread over equally good tasks, so a fleet does not race for the same one
-    agent = session.agent if session.is_agent else None
-    candidates = [task.id for task, _ in spread(plan.ranked_ready(filters), agent)]
+        store = session.store  # as Plan.agent_lanes: this project's lanes for agents
+        filters = replace(filters or Filters(), agent_lanes={store.project: frozenset(store.config.agent_lanes)})
+    plan, candidates = _candidates(session, filters, set())
     if not candidates:
         return None
     lost: list[str] = []
@@ -302,17 +306,43 @@ def claim_next(session: Session, filters: Filters | None = None, push: str | Non
         task_id = candidates.pop(0)
         tried.add(task_id)
         try:
-            return claim(session, task_id, lease=lease, push=push, plan=plan)
+            outcome = claim(session, task_id, lease=lease, push=push, plan=plan)
         except Conflict as exc:
             lost.append(f"{task_id}: {exc.message}")
-        remote = _remote(session, push)
-        if remote is not None:
-            # a lost race means our view of the remote is stale: fetch every lease and plan again, rather than
-            # spend the other tries on tasks the fleet already took
-            try:
-                remote.sync()
-            except GitError:
-                continue  # the remote went away: the next candidate's push says so in its own words
-            plan = Plan.of(session.store, session.git)
-            candidates = [task.id for task, _ in spread(plan.ranked_ready(filters), agent) if task.id not in tried]
+            if remote is not None and _see_leases(remote):
+                # our view of the remote was stale: plan again on what it holds now, rather than spend the
+                # other tries on tasks the fleet already took (each agent's next preference differs)
+                plan, candidates = _candidates(session, filters, tried)
+                if not candidates and not plan.ranked_ready(filters):
+                    _lost_notice(session, lost, "nothing else is ready")
+                    return None  # the fleet took the rest: nothing is ready now, as a fresh `next` would say
+            continue
+        if lost:
+            _lost_notice(session, lost, f"claimed {outcome.task.id}")
+        return outcome
     raise Conflict(f"lost {len(lost)} race(s): " + "; ".join(lost))
+
+
+def _lost_notice(session: Session, lost: list[str], then: str) -> None:
+    session.store.notify(f"lost the race for {', '.join(t.split(':')[0] for t in lost)}; {then}")
+
+
+def _see_leases(remote: Remote | None) -> bool:
+    """Fetch the remote's leases and tombstones; False when it cannot be reached (the push will say why)."""
+    if remote is None:
+        return False
+    try:
+        remote.fetch_leases()
+    except GitError:
+        return False
+    return True
+
+
+def _candidates(session: Session, filters: Filters | None, tried: set[str]) -> tuple[Plan, list[str]]:
+    """A fresh plan and its ready tasks in this agent's order (spread over equally good ones), untried first."""
+    from gtask.plan.planning import Plan, fleet_of, spread
+
+    plan = Plan.of(session.store, session.git)
+    agent = session.agent if session.is_agent else None  # agents spread over ties; a person takes the plain order
+    ranked = spread(plan.ranked_ready(filters), agent, fleet_of(plan) if agent else ())
+    return plan, [task.id for task, _ in ranked if task.id not in tried]

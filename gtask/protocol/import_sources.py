@@ -14,7 +14,7 @@ from typing import Any
 
 from gtask.core import schema, taskfile
 from gtask.core.ids import Ref
-from gtask.core.keys import KNOWN_KEYS
+from gtask.core.keys import CLAIM_KEYS, KNOWN_KEYS
 from gtask.errors import Conflict, Problem, UsageError
 from gtask.fsutil import create_exclusive
 from gtask.importers.records import ImportedTask, Skipped, SourceBatch, stable_suffix
@@ -188,8 +188,10 @@ def prepare(store: Store, batch: SourceBatch, as_agent: bool, label: str = "") -
     for task in ordered:
         if final[task.id] in present:
             continue
-        if as_agent and task.fields.get("status") != "proposed":
+        if as_agent:  # a proposal, carrying nobody's claim or completion
             task.fields["status"] = "proposed"
+            for key in (*CLAIM_KEYS, "closed_at", "closed_by"):
+                task.fields.pop(key, None)
         to_write.append(task)
     return _Prepared(batch, final, present, to_write, skipped)
 
@@ -212,16 +214,21 @@ def file_text(store: Store, task_id: str, title: str, fields: dict[str, Any], bo
     return text
 
 
-def _write(store: Store, prep: _Prepared) -> list[str]:
-    """Create the files, dependencies first; on any failure remove the ones this run created."""
-    texts = []
+def _texts(store: Store, prep: _Prepared) -> dict[str, str]:
+    """The file of each task to write, by final ID, dependencies first."""
+    texts = {}
     for task in prep.to_write:
         fields = _rewrite(task, prep.final)
         title = str(fields.pop("title"))
-        texts.append((prep.final[task.id], file_text(store, prep.final[task.id], title, fields, task.body)))
+        texts[prep.final[task.id]] = file_text(store, prep.final[task.id], title, fields, task.body)
+    return texts
+
+
+def _write(store: Store, texts: dict[str, str]) -> list[str]:
+    """Create the files in order; on any failure remove the ones this run created."""
     written: list[str] = []
     try:
-        for task_id, text in texts:
+        for task_id, text in texts.items():
             try:
                 create_exclusive(store.path_of(task_id), text)
             except FileExistsError:
@@ -263,12 +270,14 @@ def import_from(store: Store, source: str, path: Path, *, dry_run: bool = False,
         return result
     if dry_run or not prep.to_write:
         return result
+    texts = _texts(store, prep)
     if session is None:
-        result.written = _write(store, prep)
+        result.written = _write(store, texts)
         return result
     count = len(prep.to_write)
     subject = f"{count} task{'s' if count != 1 else ''} from {source}"
     ids = [prep.final[t.id] for t in prep.to_write]
-    done = session.change_and_commit("import", subject, lambda: _write(store, prep), touched=ids)
+    planned = {task_id: text.encode() for task_id, text in texts.items()}  # journaled at once, not file by file
+    done = session.change_and_commit("import", subject, lambda: _write(store, texts), touched=ids, planned=planned)
     result.commit = done.commit
     return result

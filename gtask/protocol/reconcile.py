@@ -10,7 +10,7 @@ from gtask.core.writer import REMOVE
 from gtask.errors import UsageError
 from gtask.gitio.git import Git
 from gtask.gitstate.branches import integration_branch
-from gtask.gitstate.evidence import GREP, Evidence, ignored_lines, scan
+from gtask.gitstate.evidence import GREP, Evidence, Landing, ignored_lines, landings, scan
 from gtask.protocol.session import Session
 from gtask.store.locking import locked
 from gtask.store.store import Store
@@ -23,6 +23,7 @@ class ReconcileReport:
     closed: list[tuple[str, Evidence]] = field(default_factory=list)
     filled: list[tuple[str, Evidence]] = field(default_factory=list)
     unverified: list[str] = field(default_factory=list)
+    landed: list[tuple[str, Landing]] = field(default_factory=list)  # no closing line; `done` came with the work
     commit: str | None = None
     ignored: list[tuple[str, str, str]] = field(default_factory=list)  # commit, closing line, why it closes nothing
 
@@ -31,6 +32,7 @@ class ReconcileReport:
             "closed": [{"id": i, **e.to_json()} for i, e in self.closed],
             "closed_by_filled": [{"id": i, **e.to_json()} for i, e in self.filled],
             "unverified": self.unverified,
+            "landed_by_work": [{"id": i, **landing.to_json()} for i, landing in self.landed],
             "commit": self.commit,
             "ignored_lines": [{"commit": c, "line": line, "why": why} for c, line, why in self.ignored],
         }
@@ -61,6 +63,14 @@ def _ignored(git: Git, ids: list[str], project: str) -> list[tuple[str, str, str
     for commit, body, *_ in git.log_records("HEAD", "-E", "-i", f"--grep={GREP}", "--format=%H%x00%B%x00"):
         found += [(commit.strip(), line, why) for line, why in ignored_lines(body, known, project)]
     return found
+
+
+def _landed_by_work(store: Store, git: Git, report: ReconcileReport) -> None:
+    """Take out of `unverified` the tasks whose `done` came in a squash or merge that brought the work (design §2)."""
+    folder = store.tasks_dir.resolve().relative_to(git.top.resolve()).as_posix()
+    found = landings(git, git.head_commit(), folder, report.unverified)
+    report.landed = sorted(found.items())
+    report.unverified = [task_id for task_id in report.unverified if task_id not in found]
 
 
 @locked
@@ -94,6 +104,7 @@ def reconcile(session: Session, dry_run: bool = False) -> ReconcileReport:
             changes[task_id] = {"closed_by": proofs[0].commit, "closed_at": task.closed_at or proofs[0].date}
         elif task.status == "done" and not proofs:
             report.unverified.append(task_id)
+    _landed_by_work(store, git, report)
     if dry_run or not changes:
         return report
     for task_id in changes:

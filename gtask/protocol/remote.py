@@ -228,6 +228,13 @@ class Remote:
 
     # -- sync --------------------------------------------------------------
 
+    def fetch_leases(self) -> None:
+        """Fetch every lease and tombstone (pruning deleted ones) and nothing else: one git process, no report.
+
+        What an agent needs before it chooses a task: the claims that already landed. The atomic push decides.
+        """
+        self.git.fetch(self.name, [f"+refs/gtask/{kind}/*:refs/gtask/{self.name}/{kind}/*" for kind in KINDS])
+
     def sync(self) -> SyncReport:
         """Fetch branches, leases and tombstones (pruning deleted ones); report local claims the remote lacks."""
         self.git.fetch(self.name, [f"+refs/heads/*:refs/remotes/{self.name}/*"]

@@ -8,13 +8,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from gtask.core.keys import WRITTEN_BY_GTASK
 from gtask.core.model import Task
 from gtask.core.trailers import message
 from gtask.errors import Conflict, GitError, GtaskError, UsageError
 from gtask.faults import checkpoint
-from gtask.fsutil import before_write, digest, read_or_none, replace_checked
+from gtask.fsutil import before_write, digest, one_dir_sync, read_or_none, replace_checked
 from gtask.gitio.git import Git
-from gtask.store.locking import locked, write_journal
+from gtask.store.locking import append_journal, locked, write_journal
 from gtask.store.store import Store, journal_path
 
 
@@ -125,19 +126,23 @@ class Session:
 
     def change_and_commit(self, action: str, task_id: str, change: Callable[[], list[str]],
                           note: str | None = None, trailers: list[tuple[str, str]] | None = None,
-                          touched: list[str] | None = None) -> Committed:
+                          touched: list[str] | None = None, planned: dict[str, bytes] | None = None) -> Committed:
         """Run `change` (which returns the IDs of the files it wrote), then commit exactly those files.
 
         If anything fails, the files are restored: no half-done step stays behind.
         The journal stays until the step is settled, so a restore that fails too
-        (a full disk) is settled by the next writer.
+        (a full disk) is settled by the next writer. It is written once; the hash
+        of each write is appended to it (one fsync) before the bytes land, unless
+        `planned` (task ID -> the bytes `change` will write, a batch) declared it
+        up front.
         """
         with self.store.lock():
             saved = self.snapshot(touched or [task_id])
             parent = self.git.head_commit()
             journal = journal_path(self.git.git_dir)
-            olds = {self.rel_path(t): raw for t, raw in saved.items()}
-            hashes: dict[str, list[str]] = {}
+            rels = {t: self.rel_path(t) for t in saved}
+            olds = {rels[t]: raw for t, raw in saved.items()}
+            hashes: dict[str, list[str]] = {rels[t]: [digest(raw)] for t, raw in (planned or {}).items() if t in rels}
             wrote: dict[str, set[bytes]] = {}
             by_path = {self.store.path_of(t).resolve(): t for t in saved}
 
@@ -146,8 +151,10 @@ class Session:
                 if task is None:
                     return  # not a file of this step (a rejected edit kept aside, a cache)
                 wrote.setdefault(task, set()).add(raw)
-                hashes.setdefault(self.rel_path(task), []).append(digest(raw))
-                write_journal(journal, parent, olds, hashes)  # before the bytes land
+                known, hashed = hashes.setdefault(rels[task], []), digest(raw)
+                if hashed not in known:
+                    known.append(hashed)
+                    append_journal(journal, rels[task], [hashed])  # before the bytes land
 
             write_journal(journal, parent, olds, hashes)
             settled = False
@@ -155,7 +162,8 @@ class Session:
             before_write.append(record)
             try:
                 checkpoint("step-journaled")
-                changed = change()
+                with one_dir_sync():  # every file's hash is journaled before it lands
+                    changed = change()
                 checkpoint("step-written")
                 if self.snapshot(changed) == {t: saved.get(t) for t in changed}:
                     settled = True
@@ -251,11 +259,19 @@ def create_task(store: Store, title: str, fields: dict[str, Any], task_id: str |
     return store.get(task_id)
 
 
+_PROTOCOL_KEYS = frozenset(("status", "lane", *WRITTEN_BY_GTASK))
+
+
 @locked
 def set_task(store: Store, task_id: str, assignments: list[str], commit: bool = False,
              agent: str | None = None) -> Task:
     """Apply `set` edits, and with `commit` commit the file; a failed commit restores it."""
     task_id = store.resolve_id(task_id)
+    if acts_as_agent(agent):  # authority applies to every step: an agent moves these only through the protocol
+        keys = sorted({a.split("=", 1)[0].rstrip("+-").strip() for a in assignments} & _PROTOCOL_KEYS)
+        if keys:
+            raise Conflict(f"an agent may not set {', '.join(keys)} on {task_id}: claim, done, release and handoff "
+                           "change these, a person approves and moves lanes; nothing was changed")
     if not commit:
         return store.set_fields(task_id, assignments)
     session = Session.open(store, agent)

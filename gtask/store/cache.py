@@ -13,6 +13,7 @@ import json
 import os
 import time
 import zlib
+from collections.abc import Callable
 from dataclasses import fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -24,12 +25,13 @@ from gtask.gitio.gitfiles import find_git_dir, read_ref
 if TYPE_CHECKING:
     from gtask.gitio.git import Git
 
-FORMAT = 5  # 5: tasks carry `parent`; the index carries children
+FORMAT = 6  # 5: tasks carry `parent`; the index carries children. 6: each task row is its own JSON text
 RACY_SECONDS = 2.0
 _TASK_FIELDS = tuple(f.name for f in fields(Task) if f.name != "body")  # listings carry no body
 _LINES = _TASK_FIELDS.index("lines")
 KEPT_LINES = ("depends_on", "lane", "lease_until")  # what later checks point at; parse problems keep their own
 Key = int
+Reread = Callable[[str], Task]  # parses a task's file (by ID) when its cache row cannot be decoded
 
 
 def stat_key(st: os.stat_result) -> Key:
@@ -100,6 +102,7 @@ class ParseCache:
         self.salt = salt
         self.entries: dict[str, list[Any]] = {}
         self.dirty = False
+        self.generation: str | None = None  # names these exact entries; a new one each time they are written
         if path is not None:
             self._read()
 
@@ -111,29 +114,36 @@ class ParseCache:
         data = read_cache(self.path, {"format": FORMAT, "salt": self.salt})
         entries = data.get("entries") if data else None
         self.entries = entries if isinstance(entries, dict) else {}
+        generation = data.get("generation") if data and self.entries else None
+        self.generation = generation if isinstance(generation, str) else None
 
-    def get(self, name: str, key: Key) -> tuple[Task | None, list[Problem]] | None:
+    def get(self, name: str, key: Key, reread: Reread) -> tuple[Task | None, list[Problem]] | None:
+        """The cached parse when `key` is still the file's stat key. The task's fields are decoded when first
+        read (see CachedTask); `reread` parses a task's file, for a row that turns out to be damaged."""
         entry = self.entries.get(name)
         try:
-            if entry is None or entry[0] != key:
+            if entry is None or entry[0] != key or not isinstance(entry[1], (str, type(None))):
                 return None
-            task = _task_from_row(entry[1]) if entry[1] is not None else None
+            task = CachedTask.shell(name[:-3], entry[1], reread) if entry[1] is not None else None
             problems = [Problem(*p) for p in entry[2]] if entry[2] else []
         except (TypeError, ValueError, KeyError, IndexError, AttributeError):
             return None  # an entry of another shape: parse the file again
         return task, problems
 
-    def put(self, name: str, key: Key, task: Task | None, problems: list[Problem]) -> None:
+    def put(self, name: str, key: Key, task: Task | None, problems: list[Problem]) -> bool:
+        """Remember one file's parse; False when it may not be cached (racily clean, or not plain JSON)."""
         if self.path is None or _mtime_of(key) > time.time() - RACY_SECONDS:
-            return
+            return False
         if task is not None and not (_plain_json(task.extra) and _plain_json(task.attempts)):
-            return  # e.g. non-string keys: JSON would not give the same value back
-        data = None if task is None else [getattr(task, f) for f in _TASK_FIELDS]
-        if data is not None:
-            assert task is not None  # data is None exactly when task is
+            return False  # e.g. non-string keys: JSON would not give the same value back
+        row = None
+        if task is not None:
+            data = [getattr(task, f) for f in _TASK_FIELDS]
             data[_LINES] = [task.lines.get(key) for key in KEPT_LINES]  # a small list, not a dict per task
-        self.entries[name] = [key, data, [[p.severity, p.message, p.path, p.line] for p in problems]]
+            row = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+        self.entries[name] = [key, row, [[p.severity, p.message, p.path, p.line] for p in problems]]
         self.dirty = True
+        return True
 
     def keep_only(self, names: set[str]) -> None:
         gone = set(self.entries) - names
@@ -142,20 +152,74 @@ class ParseCache:
         self.dirty = self.dirty or bool(gone)
 
     def save(self) -> None:
-        """Write the cache atomically; failure to write is harmless."""
+        """Write the cache atomically, under a new generation; failure to write is harmless."""
         if self.dirty:
-            write_cache(self.path, {"format": FORMAT, "salt": self.salt}, {"entries": self.entries})
+            self.generation = os.urandom(8).hex()
+            write_cache(self.path, {"format": FORMAT, "salt": self.salt},
+                        {"entries": self.entries, "generation": self.generation})
+            self.dirty = False
 
 
-def _task_from_row(row: list[Any]) -> Task:
-    """Rebuild a cached task without the cost of the dataclass constructor (it is hot: once per file)."""
-    if len(row) != len(_TASK_FIELDS):
-        raise ValueError("cache row of another shape")
-    task = Task.__new__(Task)
-    task.__dict__.update(zip(_TASK_FIELDS, row, strict=False))
-    task.lines = {key: line for key, line in zip(KEPT_LINES, row[_LINES], strict=False) if line}
-    task.body = None
-    return task
+_ROW_DECODER = json.JSONDecoder().raw_decode
+
+
+class _Decoded:
+    """A field of a CachedTask: the first read of any field decodes the row into the instance's own dict."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __get__(self, task: CachedTask | None, owner: type | None = None) -> Any:
+        if task is None:
+            return self
+        task.decode()
+        return task.__dict__[self.name]
+
+
+class CachedTask(Task):
+    """A task read from the parse cache, its row decoded only when a field is first read.
+
+    A listing of 10,000 tasks prints a few rows (`next`) or some (`ready`): the others are never decoded.
+    Decoded, it holds exactly the fields a freshly parsed listing task holds, and compares equal to it.
+    """
+
+    __qualname__ = "Task"
+
+    @classmethod
+    def shell(cls, task_id: str, row: str, reread: Reread) -> CachedTask:
+        """A task that knows its ID and the row holding the rest (built cheaply: once per cached file)."""
+        task = cls.__new__(cls)
+        task.__dict__.update(id=task_id, _row=row, _reread=reread)
+        return task
+
+    def decode(self) -> None:
+        """Fill every field from the row (fields set on the task meanwhile are kept)."""
+        state = self.__dict__
+        row, reread = state.pop("_row", None), state.pop("_reread", None)
+        if row is None or reread is None:
+            return
+        try:
+            data, end = _ROW_DECODER(row)
+            if end != len(row) or not isinstance(data, list) or len(data) != len(_TASK_FIELDS):
+                raise ValueError("cache row of another shape")
+            values = dict(zip(_TASK_FIELDS, data, strict=False))
+            values["lines"] = {key: line for key, line in zip(KEPT_LINES, data[_LINES], strict=False) if line}
+        except (ValueError, TypeError):
+            values = dict(reread(state["id"]).__dict__)  # a damaged row: the file is the truth
+        values["body"] = None
+        values.update(state)
+        self.__dict__ = values
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Task):
+            return NotImplemented
+        return all(getattr(self, f.name) == getattr(other, f.name) for f in fields(Task) if f.compare)
+
+    __hash__ = None  # type: ignore[assignment]  # as Task's: a mutable dataclass
+
+
+for _name in (*_TASK_FIELDS, "body"):
+    setattr(CachedTask, _name, _Decoded(_name))
 
 
 def _plain_json(value: Any) -> bool:

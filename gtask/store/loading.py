@@ -40,6 +40,9 @@ class Loaded:
 
     tasks: dict[str, Task] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    # the parse cache's generation when every file is in it exactly as read (same names, same stat keys):
+    # then these tasks are the ones that generation holds, and results derived from them may be remembered by it
+    generation: str | None = None
 
     @property
     def errors(self) -> list[Problem]:
@@ -60,17 +63,26 @@ def load_all(store: TaskFolder) -> Loaded:
     names = store.file_names()
     clashing = _case_clashes(names)
     folder, folder_label = str(store.tasks_dir), store.label(store.tasks_dir)
+
+    def reread(task_id: str) -> Task:  # for a cached task whose row turns out to be damaged: its file
+        task, problems = parse_for_listing(f"{folder}/{task_id}.md", f"{folder_label}/{task_id}.md", store.project)
+        if task is None:
+            raise next(p for p in problems if p.is_error).as_error()
+        return task
+
     results: dict[str, tuple[Task | None, list[Problem]]] = {}
     misses: list[str] = []
+    kept = 0  # files whose entry in the cache is exactly what was read
     for name in names:
         try:
             st = os.lstat(f"{folder}/{name}")
         except FileNotFoundError:
             continue  # deleted while we read: it is simply not there
         key = stat_key(st)
-        cached = cache.get(name, key) if stat.S_ISREG(st.st_mode) and name not in clashing else None
+        cached = cache.get(name, key, reread) if stat.S_ISREG(st.st_mode) and name not in clashing else None
         if cached is not None:  # only files that passed the checks below were ever cached
             keys[name], results[name] = key, cached
+            kept += 1
             continue
         problem = _file_problem(name[:-3], st, f"{folder_label}/{name}", clashing)
         if problem:
@@ -80,7 +92,7 @@ def load_all(store: TaskFolder) -> Loaded:
         misses.append(name)
     for name, parsed in zip(misses, _parse_many(store, misses, folder_label), strict=False):
         results[name] = parsed
-        cache.put(name, keys[name], *parsed)
+        kept += cache.put(name, keys[name], *parsed)
     for name in names:
         if name in results:
             task, problems = results[name]
@@ -88,8 +100,12 @@ def load_all(store: TaskFolder) -> Loaded:
             if task is not None:
                 loaded.tasks[name[:-3]] = task
     cache.keep_only(set(names))
+    if cache.generation is None and kept == len(names):
+        cache.dirty = True  # a cache from before generations: name its entries once
     changed = cache.dirty
     cache.save()
+    if kept == len(names) == len(cache.entries):
+        loaded.generation = cache.generation
     index = DependentsIndex.for_folder(store.tasks_dir, store.project, store.use_cache)
     if index.path is not None and len(keys) == len(names) and (changed or not index.path.exists()):
         index.save(keys, _reverse_index(store, loaded), store.project, _children_index(store, loaded))

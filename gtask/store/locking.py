@@ -104,7 +104,8 @@ def write_journal(path: Path, parent: str | None, files: dict[str, bytes | None]
     """Record a step: the branch's commit, each file's old bytes (None: absent) and the hashes of the bytes it wrote.
 
     Recovery restores a file only when it still holds bytes the step wrote, so
-    a hand edit made after a crash is never undone.
+    a hand edit made after a crash is never undone. The record is one line;
+    hashes of later writes are appended to it (append_journal), never rewritten.
     """
     from gtask.fsutil import write_temp
 
@@ -112,23 +113,46 @@ def write_journal(path: Path, parent: str | None, files: dict[str, bytes | None]
             "files": {rel: None if raw is None else base64.b64encode(raw).decode() for rel, raw in files.items()},
             "wrote": wrote or {}}
     path.parent.mkdir(parents=True, exist_ok=True)
-    os.replace(write_temp(path, json.dumps(data)), path)  # whole or absent, like a task file
+    os.replace(write_temp(path, json.dumps(data) + "\n"), path)  # whole or absent, like a task file
+
+
+def append_journal(path: Path, rel: str, hashes: list[str]) -> None:
+    """Add the hashes of bytes about to be written to `rel`, on disk before they land (one line, one fsync)."""
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND)
+    try:
+        os.write(fd, (json.dumps([rel, hashes]) + "\n").encode())
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 Journal = tuple[str | None, dict[str, bytes | None], dict[str, list[str]] | None]
 
 
 def read_journal(path: Path) -> Journal | None:
-    """The parent commit, old bytes and written hashes of an interrupted step (hashes None: an older gtask's)."""
+    """The parent commit, old bytes and written hashes of an interrupted step (hashes None: an older gtask's).
+
+    A last line cut short was being appended when the writer died: the write it announced never began.
+    """
     try:
-        data = json.loads(path.read_text())
+        lines = path.read_text().splitlines()
+        data = json.loads(lines[0])
         files = {rel: None if raw is None else base64.b64decode(raw) for rel, raw in data["files"].items()}
         wrote = data.get("wrote")
         if wrote is not None:
             wrote = {str(rel): [str(h) for h in hashes] for rel, hashes in wrote.items()}
+        for number, line in enumerate(lines[1:], 2):
+            try:
+                rel, hashes = json.loads(line)
+            except ValueError:
+                if number == len(lines):
+                    break  # torn by the crash: its bytes were never written
+                raise
+            if wrote is not None:
+                wrote.setdefault(str(rel), []).extend(str(h) for h in hashes)
         return data["parent"], files, wrote
     except FileNotFoundError:
         return None
-    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
         raise GtaskError(f"the journal of an interrupted gtask step is unreadable ({exc}); "
                          f"check `git status` and delete {path}") from None

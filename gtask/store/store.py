@@ -43,7 +43,8 @@ class Store:
         self._index: DependentsIndex | None = None
         self.notices: list[str] = []  # what the store did on its own (crash recovery); the CLI prints them
         self.notify: Callable[[str], None] = self.notices.append
-        self._listing: tuple[int, list[str], dict[str, list[str]]] | None = None  # mtime, names, by lower ID
+        self._listing: tuple[int, list[str]] | None = None  # the folder's mtime and its task file names
+        self._by_lower: dict[str, list[str]] | None = None  # stored IDs by lower-case ID, for the listing above
 
     # -- finding a store -------------------------------------------------
 
@@ -120,10 +121,7 @@ class Store:
             stamp = os.stat(self.tasks_dir).st_mtime_ns
             if self._listing is None or self._listing[0] != stamp or time.time() - stamp / 1e9 < 2:
                 names = sorted(n for n in os.listdir(self.tasks_dir) if n.endswith(".md") and not n.startswith("."))
-                by_lower: dict[str, list[str]] = {}
-                for name in names:
-                    by_lower.setdefault(name[:-3].lower(), []).append(name[:-3])
-                self._listing = (stamp, names, by_lower)
+                self._listing, self._by_lower = (stamp, names), None
             return list(self._listing[1])
         except FileNotFoundError:
             raise NotFound(f"the task folder {self.tasks_dir} is gone") from None
@@ -134,9 +132,12 @@ class Store:
 
     def same_id(self, task_id: str) -> list[str]:
         """Every stored ID equal to `task_id` regardless of case."""
-        self.file_names()
-        assert self._listing is not None  # file_names() has set it (or raised)
-        return list(self._listing[2].get(task_id.lower(), []))
+        names = self.file_names()
+        if self._by_lower is None:  # built on first use: most commands never ask
+            self._by_lower = {}
+            for name in names:
+                self._by_lower.setdefault(name[:-3].lower(), []).append(name[:-3])
+        return list(self._by_lower.get(task_id.lower(), []))
 
     def resolve_id(self, task_id: str) -> str:
         """Return the stored spelling of an ID, matched case-insensitively; raise NotFound."""

@@ -1,0 +1,160 @@
+"""What a workspace repository's other refs say about its tasks: the resolver's evidence for `view` and the board.
+
+`gtask view` reads each repository at its integration branch; a task that is
+`todo` there may be taken elsewhere (a live claim on another branch or a
+fetched lease ref, `done` on another branch, a tombstone) or wait on a pushed
+handoff. That evidence comes from `gitstate.resolver.gather`, as for `list`,
+and the graph applies it with the resolver's precedence (design §2).
+
+Evidence is skipped only where it cannot change a state: when the repository
+has no lease refs or tombstones and every other branch is the current one or
+points at the integration commit, which git's own files tell without a
+process. Otherwise the result is remembered in the git directory, keyed by
+every ref and the tasks it was gathered for, until the first live lease in it
+passes: a warm `view` starts no git process.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from gtask.core.model import Task, now_utc, parse_time
+from gtask.errors import GtaskError
+from gtask.gitio import gitfiles
+from gtask.store.cache import cache_path, read_cache, write_cache
+from gtask.version import __version__
+
+CACHE_FORMAT = 1
+_PREFIXES = ("refs/heads/", "refs/remotes/", "refs/gtask/")
+
+
+@dataclass
+class Elsewhere:
+    """The part of the resolver's `Evidence` a workspace keeps, by lower-case task ID."""
+
+    taken: dict[str, str] = field(default_factory=dict)  # where it is taken: a branch, `lease@origin`, `done@origin`
+    handoffs: dict[str, list[str]] = field(default_factory=dict)  # unfinished prerequisites a pushed handoff added
+
+
+def gather(folder: Path, tasks: list[Task], integration: str | None, use_cache: bool = True) -> Elsewhere:
+    """What the resolver finds beyond these tasks of the repository at `folder` (`integration`: its commit)."""
+    git_dir = gitfiles.find_git_dir(folder)
+    if git_dir is None:
+        return Elsewhere()
+    refs = refs_of(git_dir)
+    if refs is not None and not _could_take(git_dir, refs, integration):
+        return Elsewhere()  # nothing but this branch and the integration branch: the resolver would find nothing
+    digest = hashlib.sha1(repr((sorted((refs or {}).items()), _head(git_dir), _tasks_key(tasks))).encode())
+    key = hashlib.sha1(str(folder.resolve()).encode()).hexdigest()[:16]
+    path = cache_path(git_dir, f"elsewhere-{key}", use_cache) if refs is not None else None
+    stamp = {"format": CACHE_FORMAT, "version": __version__, "key": digest.hexdigest()}
+    found = _load(read_cache(path, stamp))
+    if found is not None:
+        return found
+    found, until = _gather(folder, tasks, use_cache)
+    write_cache(path, stamp, {"taken": found.taken, "handoffs": found.handoffs, "until": until})
+    return found
+
+
+def _gather(folder: Path, tasks: list[Task], use_cache: bool) -> tuple[Elsewhere, float | None]:
+    """Ask the resolver; also say when its answer may change by the clock alone (the first live lease's end)."""
+    from gtask.gitstate import resolver
+    from gtask.store.store import Store
+
+    try:
+        store = Store.open(folder, use_cache=use_cache)
+        git, head = resolver.repository_at_head(store)
+        evidence = resolver.gather(store, git, {t.id: t for t in tasks}, gates=False, head=head)
+    except GtaskError:
+        return Elsewhere(), None  # no readable work tree or git: the integration branch alone
+    found, now, until = Elsewhere(handoffs=dict(evidence.handoffs)), now_utc(), None
+    for task_id, version in evidence.taken.items():
+        found.taken[task_id] = version.ref
+        if version.task is not None and version.live_claim(now) and version.task.lease_until:
+            end = parse_time(version.task.lease_until).timestamp()
+            until = end if until is None else min(until, end)
+    return found, until
+
+
+def _load(data: dict[str, Any] | None) -> Elsewhere | None:
+    """The remembered evidence, unless it is of another shape or a lease in it has passed."""
+    if data is None:
+        return None
+    until, taken, handoffs = data.get("until"), data.get("taken"), data.get("handoffs")
+    if (until is not None and not isinstance(until, (int, float))) or not isinstance(taken, dict) \
+            or not isinstance(handoffs, dict):
+        return None
+    if until is not None and now_utc().timestamp() >= until:
+        return None  # a lease in it has passed: ask again
+    if not all(isinstance(v, str) for v in taken.values()) or \
+            not all(isinstance(v, list) and all(isinstance(d, str) for d in v) for v in handoffs.values()):
+        return None
+    return Elsewhere(dict(taken), {str(k): list(v) for k, v in handoffs.items()})
+
+
+def _tasks_key(tasks: list[Task]) -> list[tuple[str, str, list[str]]]:
+    """What of the tasks the evidence depends on (a handoff's prerequisites are checked against them)."""
+    return [(t.id, t.status, t.depends_on) for t in tasks]
+
+
+def _head(git_dir: Path) -> str:
+    try:
+        return (git_dir / "HEAD").read_text().strip()
+    except OSError:
+        return ""
+
+
+def _could_take(git_dir: Path, refs: dict[str, str], integration: str | None) -> bool:
+    """Whether any ref but the current branch and those at the integration commit exists (lease refs always count)."""
+    head = _head(git_dir)
+    current = head[len("ref: "):] if head.startswith("ref: ") else None
+    return any(ref.startswith("refs/gtask/") or (ref != current and sha != integration) for ref, sha in refs.items())
+
+
+def refs_of(git_dir: Path) -> dict[str, str] | None:
+    """Every branch, remote-tracking ref and gtask ref with its commit, from git's files; None when unreadable."""
+    shared = gitfiles.common_dir(git_dir)
+    if (shared / "reftable").exists():
+        return None  # a ref format this reader does not parse
+    found: dict[str, str] = {}
+    try:
+        lines = (shared / "packed-refs").read_text().splitlines()
+    except FileNotFoundError:
+        lines = []
+    except OSError:
+        return None
+    for line in lines:
+        sha, _, ref = line.partition(" ")
+        if ref.startswith(_PREFIXES) and not line.startswith(("#", "^")):
+            found[ref] = sha
+    for prefix in _PREFIXES:
+        if not _loose(os.path.join(shared, prefix), prefix, found):
+            return None
+    return found
+
+
+def _loose(folder: str, prefix: str, found: dict[str, str]) -> bool:
+    """Add the loose refs under `folder` (named `prefix`...); False when one cannot be read."""
+    try:
+        entries = list(os.scandir(folder))
+    except (FileNotFoundError, NotADirectoryError):
+        return True
+    except OSError:
+        return False
+    for entry in entries:
+        if entry.is_dir(follow_symlinks=False):
+            if not _loose(entry.path, f"{prefix}{entry.name}/", found):
+                return False
+        elif not entry.name.endswith(".lock"):
+            try:
+                with open(entry.path, encoding="utf-8", errors="replace") as handle:
+                    text = handle.read().strip()
+            except OSError:
+                return False
+            if not text.startswith("ref:"):  # a symbolic ref (origin/HEAD) names a ref listed itself
+                found[f"{prefix}{entry.name}"] = text
+    return True
