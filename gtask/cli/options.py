@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
+from gtask.core.identity import acts_as_agent as acts_as_agent  # the one rule, for commands
 from gtask.output import render
 from gtask.store.store import Store
 
@@ -29,12 +29,6 @@ def open_store(ctx: click.Context) -> Store:
     store = Store.open(params.get("directory") or ".", use_cache=not params.get("no_cache"))
     store.notify = lambda notice: render.err(f"gtask: {notice}")
     return store
-
-
-def acts_as_agent(explicit: str | None = None) -> bool:
-    """The rule of protocol.session.acts_as_agent (tests keep them equal), without importing the session and
-    git into a read command: an identity given by --agent or GTASK_AGENT marks an agent."""
-    return bool(explicit or os.environ.get("GTASK_AGENT"))
 
 
 def open_session(ctx: click.Context, agent: str | None = None) -> Session:

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from gtask.cli.options import acts_as_agent, json_option, open_plan, open_session, workspace_options
+from gtask.cli.options import json_option, open_plan, open_session, workspace_options
+from gtask.core.identity import acts_as_agent
 from gtask.output import render, views
 
 if TYPE_CHECKING:

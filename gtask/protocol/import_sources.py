@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from gtask.core import schema, taskfile
+from gtask.core.identity import acts_as_agent
 from gtask.core.ids import Ref
 from gtask.core.keys import CLAIM_KEYS, KNOWN_KEYS
 from gtask.errors import Conflict, Problem, UsageError
@@ -253,7 +254,7 @@ def skipped_problems(skipped: list[Skipped]) -> list[Problem]:
 def import_from(store: Store, source: str, path: Path, *, dry_run: bool = False, strict: bool = False,
                 agent: str | None = None, commit: bool = True) -> SourceImport:
     """Read a source, then write its new tasks and commit exactly them: `gtask: import N tasks from <source>`."""
-    from gtask.protocol.session import Session, acts_as_agent
+    from gtask.protocol.session import Session
 
     if store.is_plain_folder:
         raise UsageError(f"{store.label(store.tasks_dir)} is a plain folder of task files, open read-only")

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from gtask.core.identity import acts_as_agent
 from gtask.core.keys import WRITTEN_BY_GTASK
 from gtask.core.model import Task
 from gtask.core.trailers import message
@@ -41,11 +42,6 @@ def agent_name(git: Git | None, explicit: str | None = None) -> str:
     if not name.isprintable() or len(name) > 100:
         raise UsageError(f"agent name {name!r} must be one printable line of at most 100 characters")
     return name
-
-
-def acts_as_agent(explicit: str | None = None) -> bool:
-    """An identity given by --agent or GTASK_AGENT marks an agent; git's user name alone marks a person."""
-    return bool(explicit or os.environ.get("GTASK_AGENT"))
 
 
 @dataclass
