@@ -1,7 +1,6 @@
 """Reading a whole task folder for a listing: stat every file, take cached parses, parse the rest.
 
-Many files to parse go to one worker process per core. Tasks read here carry
-no body; `Store.get()` reads one task whole.
+Tasks read here carry no body; `Store.get()` reads one task whole.
 """
 
 from __future__ import annotations
@@ -12,11 +11,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from gtask.core import schema, taskfile
+from gtask.core import taskfile
 from gtask.core.ids import Ref, id_problem
 from gtask.core.model import Task
-from gtask.errors import InvalidTask, Problem
+from gtask.errors import Problem
 from gtask.store.cache import DependentsIndex, Key, ParseCache, stat_key
+from gtask.store.parsing import parse_for_listing, parse_many
 from gtask.version import __version__
 
 
@@ -47,9 +47,6 @@ class Loaded:
     @property
     def errors(self) -> list[Problem]:
         return [p for p in self.problems if p.is_error]
-
-
-PARALLEL_PARSE_MIN = 1500  # below this, starting worker processes costs more than it saves
 
 
 def load_all(store: TaskFolder) -> Loaded:
@@ -90,7 +87,8 @@ def load_all(store: TaskFolder) -> Loaded:
             continue
         keys[name] = key
         misses.append(name)
-    for name, parsed in zip(misses, _parse_many(store, misses, folder_label), strict=False):
+    parsed_files = parse_many([(f"{folder}/{name}", f"{folder_label}/{name}") for name in misses], store.project)
+    for name, parsed in zip(misses, parsed_files, strict=False):
         results[name] = parsed
         kept += cache.put(name, keys[name], *parsed)
     for name in names:
@@ -129,30 +127,6 @@ def _children_index(store: TaskFolder, loaded: Loaded) -> dict[str, list[str]]:
         if ref is not None and ref.is_local(store.project):
             index.setdefault(ref.id.lower(), []).append(task.id)
     return index
-
-
-def _parse_many(store: TaskFolder, names: list[str], folder_label: str) -> list[tuple[Task | None, list[Problem]]]:
-    """Parse files for a listing; many at once go to one worker process per core."""
-    jobs = [(str(store.tasks_dir / name), f"{folder_label}/{name}", store.project) for name in names]
-    workers = min(os.cpu_count() or 1, 8)
-    if len(jobs) < PARALLEL_PARSE_MIN or workers < 2:
-        return [parse_for_listing(*job) for job in jobs]
-    import multiprocessing
-
-    with multiprocessing.get_context("fork").Pool(workers) as pool:
-        return pool.starmap(parse_for_listing, jobs, chunksize=max(64, len(jobs) // (workers * 4)))
-
-
-def parse_for_listing(path: str, label: str, project: str) -> tuple[Task | None, list[Problem]]:
-    """Parse one task file for a listing (no body); errors become problems."""
-    try:
-        tf = taskfile.read(Path(path), label)
-    except InvalidTask as exc:
-        return None, [Problem("error", exc.message, exc.path, exc.line)]
-    task, problems = schema.build_task(tf, Path(path).name[:-3], project, label)
-    if task is not None:
-        task.body = None  # listings carry no body; get() reads the whole file
-    return task, problems
 
 
 def _case_clashes(names: list[str]) -> set[str]:
