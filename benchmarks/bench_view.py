@@ -6,9 +6,12 @@
 Builds the workspace of `benchmarks/run.py` (`--repos` repositories of `--tasks` tasks, with edges across
 repositories) in FOLDER (kept, and reused when it already holds one) or a temporary folder; `--branches N`
 gives the first N repositories an agent's claim branch. Each command runs once untimed (warming the caches),
-then `--runs` times; medians of wall and CPU time are printed. With `--pythonpath`, another copy of the sources
-runs interleaved with this one (A B A B ...), so that a loaded machine slows both alike, on its own copy of the
-workspace (two versions of gtask would overwrite each other's caches), and the ratios are printed.
+then `--runs` times; medians of wall and CPU time are printed. The last row moves a ref in one repository
+before each run (created at, or deleted from, its integration commit): the remembered whole answer is not
+valid, every repository's own remembered read is (what a warm `view` costs after one repository changed).
+With `--pythonpath`, another copy of the sources runs interleaved with this one (A B A B ...), so that a
+loaded machine slows both alike, on its own copy of the workspace (two versions of gtask would overwrite each
+other's caches), and the ratios are printed.
 """
 
 from __future__ import annotations
@@ -26,7 +29,17 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from generate import add_claim_branches, generate_workspace
 
-COMMANDS = (["view", "DIR"], ["view", "DIR", "--json"], ["view", "DIR", "--all"])
+COMMANDS = (["view", "DIR"], ["view", "DIR", "--json"], ["view", "DIR", "--all"], ["view", "DIR", "(a ref moved)"])
+TOUCHED = "(a ref moved)"
+
+
+def move_a_ref(root: Path) -> None:
+    """Create or delete a branch at the first repository's integration commit (changes no task's state)."""
+    repo = root / "repo-000"
+    exists = subprocess.run(["git", "rev-parse", "-q", "--verify", "refs/heads/bench-moved"], cwd=repo,
+                            capture_output=True).returncode == 0
+    args = ["-d", "refs/heads/bench-moved"] if exists else ["refs/heads/bench-moved", "main"]
+    subprocess.run(["git", "update-ref", *args], cwd=repo, check=True)
 
 
 def build(root: Path, repos: int, tasks: int, branches: int) -> None:
@@ -42,6 +55,9 @@ def build(root: Path, repos: int, tasks: int, branches: int) -> None:
 
 def run_once(root: Path, args: list[str], pythonpath: str | None) -> tuple[float, float]:
     """Run gtask once; return wall seconds and CPU seconds (user + system: less sensitive to a loaded machine)."""
+    if TOUCHED in args:
+        move_a_ref(root)
+        args = [a for a in args if a != TOUCHED]
     env = dict(os.environ, PYTHONPYCACHEPREFIX=str(Path(tempfile.gettempdir()) / "gtask-bench-pycache"))
     env.pop("PYTHONDONTWRITEBYTECODE", None)  # a user's Python reads compiled modules: so does the benchmark
     if pythonpath:
@@ -91,4 +107,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)  # time gtask as installed: bytecode written once, then read
     main()

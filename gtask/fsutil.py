@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import errno
-import hashlib
 import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from gtask.errors import Conflict, UsageError
-from gtask.faults import checkpoint
 
 TEMP_SUFFIX = ".gtask-tmp"
 SETTLE_SECONDS = 0.002  # how long a displaced file is watched for a late write before it is dropped
@@ -21,6 +20,8 @@ before_write: list[Callable[[Path, bytes], None]] = []
 
 def digest(raw: bytes) -> str:
     """The hash a journal records for bytes that a step wrote."""
+    import hashlib  # writers only: a read does not load it
+
     return hashlib.sha256(raw).hexdigest()
 
 
@@ -51,6 +52,12 @@ def explain_os_error(exc: OSError) -> str:
     return f"{exc.strerror or exc}{where}"
 
 
+def _checkpoint(name: str) -> None:
+    from gtask.faults import checkpoint  # writers only (it loads `signal`)
+
+    checkpoint(name)
+
+
 def _announce(path: Path, raw: bytes) -> None:
     for hook in before_write:
         hook(path, raw)
@@ -76,7 +83,8 @@ def replace_checked(path: Path, text: str | bytes, expected: bytes | None) -> bo
     raw = text if isinstance(text, bytes) else text.encode("utf-8")
     _announce(path, raw)
     temp = write_temp(path, raw)
-    checkpoint("temp-written")
+    _checkpoint("temp-written")
+    lease = _read_lease(path) if expected is not None else None
     try:
         os.chmod(temp, (path.stat().st_mode & 0o7777) if expected is not None and path.exists() else 0o644)
         if read_or_none(path) != expected:
@@ -88,9 +96,11 @@ def replace_checked(path: Path, text: str | bytes, expected: bytes | None) -> bo
         elif _exchange(temp, path):
             # The swap is atomic: what we displaced is exactly what was there at that instant. A writer that
             # opened the old file just before may still be writing to it: give it a moment before we look.
+            # With a lease, no writer had the old file open, and one opening it since waits on the lease and
+            # breaks it: the swap is undone before that writer goes on, so its bytes land in the live file.
             time.sleep(SETTLE_SECONDS)
-            if read_or_none(Path(temp)) != expected:
-                _exchange(temp, path)  # an editor wrote between our check and the swap: put theirs back
+            if (lease is not None and lease.broken()) or read_or_none(Path(temp)) != expected:
+                _exchange(temp, path)  # an editor wrote (or is about to) into the old file: put it back
                 os.unlink(temp)
                 return False
             os.unlink(temp)
@@ -105,8 +115,75 @@ def replace_checked(path: Path, text: str | bytes, expected: bytes | None) -> bo
         except FileNotFoundError:
             pass
         raise
+    finally:
+        if lease is not None:
+            lease.release()  # a writer waiting on it opens the file that is live now
     _fsync_dir(path.parent)
     return True
+
+
+LEASE_WAIT_SECONDS = 1.0  # how long a write waits for another process to close the file it has open for writing
+
+
+class _Lease:
+    """A read lease on a file (Linux): held only while no process has the file open for writing, and broken by
+    the kernel, which then holds the opener back, when one opens it for writing. SIGIO, the kernel's notice of
+    the break, is ignored while it is held: the lease's state says it."""
+
+    def __init__(self, fd: int, handler: Any) -> None:
+        self.fd = fd
+        self.handler = handler
+
+    def broken(self) -> bool:
+        """Whether a process has tried to open the file for writing since the lease was taken."""
+        import fcntl
+
+        return fcntl.fcntl(self.fd, fcntl.F_GETLEASE) != fcntl.F_RDLCK
+
+    def release(self) -> None:
+        import fcntl
+        import signal
+
+        try:
+            fcntl.fcntl(self.fd, fcntl.F_SETLEASE, fcntl.F_UNLCK)
+        finally:
+            os.close(self.fd)
+            signal.signal(signal.SIGIO, self.handler)
+
+
+def _read_lease(path: Path) -> _Lease | None:
+    """A read lease on `path`, waiting up to LEASE_WAIT_SECONDS while another process has it open for writing.
+
+    None where there can be none (not Linux, not the main thread, a file system or owner that refuses leases,
+    a writer that keeps the file open): the write then relies on the check of the displaced bytes alone.
+    """
+    import signal  # writers only
+    import threading
+
+    try:
+        import fcntl
+
+        setlease = fcntl.F_SETLEASE
+    except (ImportError, AttributeError):
+        return None
+    if threading.current_thread() is not threading.main_thread():
+        return None  # SIGIO's disposition can be set only there
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        return None
+    handler = signal.signal(signal.SIGIO, signal.SIG_IGN)
+    deadline = time.monotonic() + LEASE_WAIT_SECONDS
+    while True:
+        try:
+            fcntl.fcntl(fd, setlease, fcntl.F_RDLCK)
+            return _Lease(fd, handler)
+        except OSError as exc:
+            if exc.errno != errno.EAGAIN or time.monotonic() > deadline:
+                os.close(fd)
+                signal.signal(signal.SIGIO, handler)
+                return None
+            time.sleep(0.001)  # a writer has it open (an append in flight): let it finish
 
 
 def rewrite(path: Path, label: str, compute: Callable[[bytes | None], str | bytes | None], tries: int = 20) -> bool:
@@ -145,7 +222,7 @@ def atomic_write(path: Path, text: str) -> None:
     """Write `text` to `path` so that a crash leaves the old file or the new one, never a mix."""
     _announce(path, text.encode("utf-8"))
     temp = write_temp(path, text)
-    checkpoint("temp-written")
+    _checkpoint("temp-written")
     try:
         try:
             os.chmod(temp, path.stat().st_mode & 0o7777)
@@ -165,7 +242,7 @@ def create_exclusive(path: Path, text: str | bytes) -> None:
     """Create a new file atomically; raise FileExistsError if it already exists."""
     _announce(path, text if isinstance(text, bytes) else text.encode("utf-8"))
     temp = write_temp(path, text)
-    checkpoint("temp-written")
+    _checkpoint("temp-written")
     try:
         os.chmod(temp, 0o644)
         os.link(temp, path)  # fails if `path` exists: no overwrite, no half-written file

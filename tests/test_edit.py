@@ -72,3 +72,37 @@ def test_edit_can_fix_a_broken_file(cli: Cli, repo: Path, tmp_path: Path, monkey
     monkeypatch.setenv("EDITOR", make_editor(tmp_path, task_text("A")))
     assert cli("edit", "a").exit_code == 0
     assert path.read_text() == task_text("A")
+
+
+@pytest.mark.parametrize(("change", "key"), [
+    ({"status": "done"}, "status"), ({"status": "proposed"}, "status"), ({"lane": "decision"}, "lane"),
+    ({"claimed_by": "bot", "lease_until": "2999-01-01T00:00:00Z"}, "claimed_by"),
+    ({"closed_by": "abc"}, "closed_by"),
+])
+def test_an_agents_edit_may_not_change_what_only_the_protocol_or_a_person_changes(
+        cli: Cli, repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, change: dict[str, str],
+        key: str) -> None:
+    path = write_task(repo, "a", task_text("A", lane="autonomous"))
+    before = path.read_bytes()
+    fields = {"lane": "autonomous", **change}
+    status = fields.pop("status", "todo")
+    monkeypatch.setenv("EDITOR", make_editor(tmp_path, task_text("A", status=status, **fields) + "my notes\n"))
+    monkeypatch.setenv("GTASK_AGENT", "bot")
+    result = cli("edit", "a")
+    assert result.exit_code == 3, result.stderr  # as `gtask set` refuses it to an agent
+    assert key in result.stderr and ".tasks/a.md" in result.stderr
+    assert path.read_bytes() == before  # nothing written, not even the agent's other changes
+    assert (repo / ".tasks" / "a.md.rejected").read_text().endswith("my notes\n")  # its text is not lost
+    monkeypatch.delenv("GTASK_AGENT")
+    assert cli("edit", "a").exit_code == 0  # a person may
+    assert path.read_text() == task_text("A", status=status, **fields) + "my notes\n"
+
+
+def test_an_agents_edit_may_change_its_own_fields(cli: Cli, repo: Path, tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    path = write_task(repo, "a", task_text("A", lane="autonomous", claimed_by="bot"))
+    edited = task_text("A, clearer", lane="autonomous", claimed_by="bot", priority="1").replace("Body.", "Steps.")
+    monkeypatch.setenv("EDITOR", make_editor(tmp_path, edited))
+    monkeypatch.setenv("GTASK_AGENT", "bot")
+    assert cli("edit", "a").exit_code == 0
+    assert path.read_text() == edited

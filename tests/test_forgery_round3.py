@@ -12,7 +12,9 @@ from pathlib import Path
 
 import pytest
 from conftest import Cli, git, task_text, write_task
+from test_fleet import clone, make_remote
 from test_forgery import commit_all, forge_pass, gated, laned, ready, signing
+from test_truth import gt, states
 
 __all__ = ["gated", "laned", "signing"]  # fixtures reused from test_forgery
 
@@ -193,9 +195,6 @@ def test_attempt_costs_that_overflow_a_sum_keep_stats_valid_json(cli: Cli, repo:
 
 
 def test_a_task_named_head_is_seen_claimed_in_every_clone(tmp_path: Path) -> None:
-    from test_fleet import clone, make_remote
-    from test_truth import gt, states
-
     remote = make_remote(tmp_path, {"HEAD": [], "other": []})
     a, b = clone(tmp_path, remote, "a"), clone(tmp_path, remote, "b")
     assert gt(a, "claim", "HEAD", "--push", "--agent", "alice")[0] == 0
@@ -250,3 +249,43 @@ def test_an_agents_import_brings_no_claim_or_completion(cli: Cli, repo: Path, tm
     task = json.loads(cli("show", "imp", "--json").stdout)
     assert task["status"] == "proposed" and task["claimed_by"] is None and task["lease_until"] is None
     assert task["closed_by"] is None and task["closed_at"] is None
+
+
+def _forged_tombstone(tmp_path: Path, remote: Path, shape: str) -> str:
+    """Push something that is not a completion as refs/gtask/done/one: a tree, or a commit where `one` is todo."""
+    eve = clone(tmp_path, remote, "eve")
+    if shape == "tree":
+        write_task(eve, "one", task_text("Task one", status="done", closed_by="eve", closed_at="2026-01-01T00:00:00Z"))
+        git(eve, "add", "-A")
+        forged = git(eve, "write-tree")  # a tree whose one.md says done: no commit, no history
+    else:
+        git(eve, "commit", "-q", "--allow-empty", "-m", "gtask: done one\n\nTask: one\nTask-Action: done")
+        forged = git(eve, "rev-parse", "HEAD")  # the trailers of a completion, the file still todo
+    git(eve, "push", "-q", "origin", f"{forged}:refs/gtask/done/one")
+    return forged
+
+
+@pytest.mark.parametrize("shape", ["tree", "commit-not-done"])
+def test_a_tombstone_that_is_no_completion_is_not_believed(tmp_path: Path, shape: str) -> None:
+    remote = make_remote(tmp_path, {"one": [], "two": []})
+    forged = _forged_tombstone(tmp_path, remote, shape)
+    alice = clone(tmp_path, remote, "alice")
+    assert gt(alice, "sync")[0] == 0
+    assert states(alice)["one"] == "ready"
+    code, _, err = gt(alice, "claim", "one", "--push", "--agent", "alice")
+    assert code == 0, err  # was exit 3: "one was already completed"
+    assert "refs/gtask/done/one" in err and forged[:12] in err  # ignored, and said so
+    assert git(remote, "for-each-ref", "refs/gtask/done") == ""  # the claim's push removed it
+    assert git(remote, "rev-parse", "refs/gtask/claims/one") == git(alice, "rev-parse", "HEAD")
+    bob = clone(tmp_path, remote, "bob")
+    assert gt(bob, "sync")[0] == 0 and states(bob)["one"] == "claimed"  # the real claim holds
+
+
+def test_a_real_tombstone_still_holds(tmp_path: Path) -> None:
+    remote = make_remote(tmp_path, {"one": []})
+    alice, bob = clone(tmp_path, remote, "alice"), clone(tmp_path, remote, "bob")
+    git(alice, "switch", "-q", "-c", "work")
+    assert gt(alice, "claim", "one", "--push", "--agent", "alice")[0] == 0
+    assert gt(alice, "done", "one", "--push", "--agent", "alice")[0] == 0
+    code, _, err = gt(bob, "claim", "one", "--push", "--agent", "bob")
+    assert code == 3 and "already completed" in err

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
-
 from conftest import task_text, write_task
 
 HEAVY = ("networkx", "git", "gtask.gitio.git", "gtask.core.graph")
@@ -30,3 +31,18 @@ def test_light_commands_do_not_import_heavy_modules(repo: Path, args: tuple[str,
     modules = imported_modules(repo, *args)
     assert "gtask.store.store" in modules or args == ("--help",)
     assert not modules & set(HEAVY), sorted(modules & set(HEAVY))
+
+
+def test_warm_listings_parse_nothing(repo: Path) -> None:
+    """A warm `ready`, `list` or `next` reads remembered answers: no YAML, no task file parser, no hashing."""
+    for number in range(3):
+        write_task(repo, f"t{number}", task_text(f"Task {number}", depends_on="[t0]" if number else "[]"))
+    old = 1_600_000_000_000_000_000
+    for path in (repo / ".tasks").iterdir():
+        os.utime(path, ns=(old, old))
+    time.sleep(2.1)  # change times settle: the folder's snapshot may be written
+    for command in (("ready",), ("list",), ("next",)):
+        imported_modules(repo, *command)  # warms the caches
+        modules = imported_modules(repo, *command)
+        unused = {"yaml", "gtask.core.taskfile", "gtask.store.parsing", "gtask.core.schema", "hashlib"}
+        assert not modules & unused, (command, sorted(modules & unused))

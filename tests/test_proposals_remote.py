@@ -121,3 +121,36 @@ def test_interactive_triage_approves_a_branch_proposal_in_its_one_commit(
     assert git(person, "rev-list", "--count", f"{before}..HEAD") == "1"
     assert git(person, "diff", "--name-only", before, "HEAD") == ".tasks/from-branch.md"
     assert (person / ".tasks" / "from-branch.md").read_text() == text.replace("status: proposed", "status: todo")
+
+
+def test_an_unreadable_proposal_on_a_branch_is_named_and_approving_it_changes_nothing(
+        clones: tuple[Path, Cli, Path, Cli]) -> None:
+    agent, agent_cli, person, person_cli = clones
+    text = _propose(agent, agent_cli, "broken", "Broken on its branch")
+    lines = text.splitlines(keepends=True)
+    bad = next(n for n, line in enumerate(lines) if line.startswith("title:"))
+    lines[bad] = "title: [never closed\n"  # the agent's file no longer parses as YAML
+    (agent / ".tasks" / "broken.md").write_text("".join(lines))
+    git(agent, "commit", "-q", "-am", "break it")
+    git(agent, "push", "-q", "origin", "agent-x")
+    assert person_cli("sync").exit_code == 0
+
+    listed = person_cli("triage")
+    assert listed.exit_code == 0, listed.stderr
+    problem = next(row for row in listed.stderr.splitlines() if "broken" in row)
+    assert ".tasks/broken.md:" in problem and "origin/agent-x" in problem
+    as_json = person_cli("triage", "--json")
+    assert as_json.exit_code == 0 and all(t["id"] != "broken" for t in json.loads(as_json.stdout))
+    problems = [json.loads(row)["problem"] for row in as_json.stderr.splitlines() if row.strip()]
+    found = next(p for p in problems if p["path"] == ".tasks/broken.md")
+    assert found["severity"] == "error" and found["line"] and found["line"] >= bad + 1
+    assert "origin/agent-x" in found["message"]
+
+    head, status = git(person, "rev-parse", "HEAD"), git(person, "status", "--porcelain")
+    refused = person_cli("approve", "broken")
+    assert refused.exit_code == 1, refused.stderr  # an invalid task file (design §4), not "no such task"
+    assert f".tasks/broken.md:{found['line']}" in refused.stderr and "origin/agent-x" in refused.stderr
+    assert git(person, "rev-parse", "HEAD") == head and git(person, "status", "--porcelain") == status
+    assert not (person / ".tasks" / "broken.md").exists()
+    assert person_cli("reject", "broken", "--reason", "unreadable").exit_code == 1
+    assert git(person, "rev-parse", "HEAD") == head

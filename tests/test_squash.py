@@ -122,3 +122,19 @@ def test_many_tasks_landed_by_one_squash_all_count(repo: Path, cli: Cli) -> None
     git(repo, "commit", "-q", "-m", "Everything (#7)")
     states = {task_id: t["state"] for task_id, t in _status(cli).items()}
     assert {states[task_id] for task_id in ids} == {"landed"} and states["bare"] == "unverified"
+
+
+def test_reconcile_fills_closed_by_with_the_squash_that_landed_the_task(repo: Path, cli: Cli) -> None:
+    _branch_finishes(repo, cli, "one", closes=False)  # done by hand: no closed_by, no Closes line anywhere
+    git(repo, "merge", "-q", "--squash", "agent/a")
+    git(repo, "commit", "-q", "-m", "Add the feature (#12)")
+    squash = git(repo, "rev-parse", "HEAD")
+    filled = _reconcile(cli)["closed_by_filled"]
+    assert [(t["id"], t["commit"]) for t in filled] == [("one", squash)]
+    result = cli("reconcile", "--json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["commit"] is not None
+    text = (repo / ".tasks" / "one.md").read_text()
+    assert f"closed_by: {squash}" in text and "status: done" in text
+    assert _reconcile(cli)["closed_by_filled"] == []  # written once: nothing left to fill
+    assert _status(cli)["one"]["state"] == "landed"

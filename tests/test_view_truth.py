@@ -109,3 +109,19 @@ def test_view_reads_the_configured_integration_branch(tmp_path: Path, line: str)
     git(path, "switch", "-q", "main")
     (path / ".tasks" / "config.yaml").write_text(f"project: svc\n{line}\n")
     assert viewed(path, str(path)) == {"svc:a": "done"}  # trunk's, not main's `ready`
+
+
+def test_view_sees_a_claim_on_the_checked_out_branch_as_list_does(tmp_path: Path) -> None:
+    path = make_repo(tmp_path, "svc", {"a": task_text("A"), "b": task_text("B")})
+    git(path, "switch", "-q", "-c", "agent/x")
+    gt(path, "claim", "a", "--agent", "alice")  # committed on the checked-out branch, main still says todo
+    truth = listed(path)
+    assert truth == {"a": "claimed", "b": "ready"}
+    for cache in ((), ("--no-cache",)):
+        data = json.loads(gt(path, *cache, "view", str(path), "--json"))
+        assert {t["id"]: t["state"] for t in data["repos"][0]["tasks"]} == truth
+    summary = gt(path, "view", str(path))
+    flight = summary.split("CLAIMS IN FLIGHT", 1)[1]
+    assert "svc:a" in flight and "[taken on agent/x]" in flight
+    git(path, "switch", "-q", "main")  # from the integration branch the claim is on another branch: the same
+    assert viewed(path, str(path)) == {"svc:a": "claimed", "svc:b": "ready"}

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from gtask.cli.options import complete_ids, open_store
+from gtask.cli.options import acts_as_agent, complete_ids, open_store
 from gtask.errors import Problem
 from gtask.output import render
 
@@ -16,7 +16,10 @@ from gtask.output import render
 @click.argument("task_id", metavar="ID", shell_complete=complete_ids)
 @click.pass_context
 def edit(ctx: click.Context, task_id: str) -> None:
-    """Open a task in $EDITOR; an invalid result is reopened or kept aside, never lost."""
+    """Open a task in $EDITOR; an invalid result is reopened or kept aside, never lost.
+
+    An agent (GTASK_AGENT) may not change status, lane or the keys gtask's protocol writes, as with `set`.
+    """
     from gtask.store.editing import edit_task
 
     store = open_store(ctx)
@@ -28,5 +31,5 @@ def edit(ctx: click.Context, task_id: str) -> None:
         render.problems(problems, as_json=False)
         return sys.stdin.isatty() and click.confirm("Reopen the editor to fix it?", default=True, err=True)
 
-    outcome = edit_task(store, task_id, run_editor, reopen)
+    outcome = edit_task(store, task_id, run_editor, reopen, as_agent=acts_as_agent())
     render.err("saved" if outcome.changed else "no changes")

@@ -30,9 +30,10 @@ def list_tasks(ctx: click.Context, statuses: tuple[str, ...], label: str | None,
 
     store = open_store(ctx)
     loaded = store.load()
-    states = ranking_cache.states(store, loaded)  # the resolver's truth, as ready/next: branches, leases, gates
+    # the resolver's truth, as ready/next: branches, leases, gates; tasks by ID (`x` before `x-awmv`)
+    states, listed = ranking_cache.listing(store, loaded)
     tasks = [
-        task for task in sorted(loaded.tasks.values(), key=lambda t: (t.id.lower(), t.id))  # `x` before `x-awmv`
+        task for task in listed
         if (not statuses or task.status in statuses)
         and (label is None or label in task.labels)
         and (lane is None or task.lane == lane)

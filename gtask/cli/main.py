@@ -9,6 +9,7 @@ import click
 
 from gtask.errors import GtaskError, UsageError
 from gtask.output import render
+from gtask.version import __version__
 
 # name -> (module under gtask.cli, attribute): a command's module (and what it imports) loads only when that
 # command runs, so a warm `gtask ready` does not pay for `attempt`, `mcp` or the session protocol.
@@ -77,7 +78,7 @@ class _LazyCommands(dict[str, click.Command]):
               help="Run as if gtask was started in PATH (as with git -C).")
 @click.option("--no-cache", "no_cache", is_flag=True,
               help="Parse every task file; do not read or write the cache in the git directory.")
-@click.version_option(package_name="gtask")
+@click.version_option(__version__, package_name="gtask")  # the package's own version: no metadata lookup
 def cli(directory: str | None, no_cache: bool) -> None:
     """gtask: a git-native, plain-text task store for people and AI coding agents."""
 
@@ -117,4 +118,20 @@ def run(args: list[str]) -> int:
 def main() -> None:
     """The console script."""
     gc.disable()  # a short-lived process: collecting cycles costs ~0.1 s on 10,000 cached tasks and frees little
-    sys.exit(run(sys.argv[1:]))
+    exit_now(run(sys.argv[1:]))
+
+
+def exit_now(code: int) -> None:
+    """Exit once the output is flushed, without tearing the interpreter down object by object (~10 ms after a
+    listing of 10,000 tasks). With other threads running, or when a flush fails, exit as Python does."""
+    import os
+
+    threading = sys.modules.get("threading")
+    if threading is None or threading.active_count() == 1:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        except (OSError, ValueError):
+            sys.exit(code)  # a closed pipe: Python reports it, and sets the exit status, as it always did
+        os._exit(code)
+    sys.exit(code)

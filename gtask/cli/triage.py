@@ -34,8 +34,9 @@ def triage(ctx: click.Context, interactive: bool, as_json: bool) -> None:
         _interactive(ctx)
         return
     store = open_store(ctx)
-    waiting = awaiting_decision(store)
+    waiting, problems = awaiting_decision(store)
     rules = rule_names_for_waiting(store)
+    render.problems(problems, as_json)  # proposals on branches that cannot be read: named, never skipped
     if as_json:
         render.emit_json([{**task.to_json(), "waits_for": why, "branch": branch,
                            "rule": None if branch else rules.get(task.id)} for task, why, branch in waiting])
@@ -56,7 +57,7 @@ def triage(ctx: click.Context, interactive: bool, as_json: bool) -> None:
 
 def _interactive(ctx: click.Context) -> None:
     """Walk the proposals; collect decisions; commit them together at the end (Ctrl-C: nothing)."""
-    from gtask.gitstate.proposals import on_branches
+    from gtask.gitstate.proposals import survey
     from gtask.protocol.approval import decide, proposals_with_filers, rule_names_for_waiting
 
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
@@ -67,9 +68,11 @@ def _interactive(ctx: click.Context) -> None:
     store = session.store
     proposals: list[tuple[Any, str | None, str | None]] = [(task, agent, None)
                                                            for task, agent in proposals_with_filers(store)]
-    proposals += [(p.task, None, p.ref) for p in on_branches(store, session.git).values()]
+    elsewhere = survey(store, session.git)
+    proposals += [(p.task, None, p.ref) for p in elsewhere.found.values()]
     proposals.sort(key=lambda item: str(item[0].id))
     if not proposals:
+        render.problems(elsewhere.problems(), as_json=False)
         render.err("no proposal waits for a decision")
         return
     rules = rule_names_for_waiting(store)
@@ -104,6 +107,7 @@ def _interactive(ctx: click.Context) -> None:
         raise GtaskError("triage interrupted: no decision was committed") from None
     committed = decide(session, approvals, rejections)
     click.echo()
+    render.problems(elsewhere.problems(), as_json=False)  # after the walk: its screens would clear them
     if committed.commit is None:
         render.out("no decision made; nothing committed")
         return

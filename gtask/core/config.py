@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from gtask.core.ids import PROJECT_PATTERN
-from gtask.core.taskfile import decode, load_yaml, read_text, top_level_key_lines, yaml_error
 from gtask.errors import InvalidTask
 
 DEFAULT_LANES = ("triage", "decision", "investigation", "autonomous")
@@ -28,20 +25,33 @@ def parse_duration(text: str) -> int:
     return ((days * 24 + hours) * 60 + minutes) * 60 + seconds
 
 
-@dataclass
 class Config:
-    """The settings of one repository's task store."""
+    """The settings of one repository's task store (a plain class: every command builds it, a dataclass would
+    cost a compile at import)."""
 
-    project: str
-    integration_branch: str | None = None
-    lease_seconds: int = 7200
-    lanes: tuple[str, ...] = DEFAULT_LANES
-    agent_lanes: tuple[str, ...] = DEFAULT_AGENT_LANES  # lanes agents may take without a person
-    claim_push: bool = False
-    milestones: dict[str, Milestone] = field(default_factory=dict)
-    approval_rules: tuple[ApprovalRule, ...] = ()  # honoured only as the integration branch's config has them
-    gate_signers: str | None = None  # allowed-signers file (repository root relative) that gate results must match
-    raw: dict[str, Any] = field(default_factory=dict)
+    def __init__(self, project: str, integration_branch: str | None = None, lease_seconds: int = 7200,
+                 lanes: tuple[str, ...] = DEFAULT_LANES, agent_lanes: tuple[str, ...] = DEFAULT_AGENT_LANES,
+                 claim_push: bool = False, milestones: dict[str, Milestone] | None = None,
+                 approval_rules: tuple[ApprovalRule, ...] = (), gate_signers: str | None = None,
+                 raw: dict[str, Any] | None = None) -> None:
+        self.project = project
+        self.integration_branch = integration_branch
+        self.lease_seconds = lease_seconds
+        self.lanes = lanes
+        self.agent_lanes = agent_lanes  # lanes agents may take without a person
+        self.claim_push = claim_push
+        self.milestones = milestones if milestones is not None else {}
+        self.approval_rules = approval_rules  # honoured only as the integration branch's config has them
+        self.gate_signers = gate_signers  # allowed-signers file (repository root relative) gate results must match
+        self.raw = raw if raw is not None else {}
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is Config and vars(self) == vars(other)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, as the dataclass it was
+
+    def __repr__(self) -> str:
+        return "Config(" + ", ".join(f"{key}={value!r}" for key, value in vars(self).items()) + ")"
 
     def push_to(self, push: str | None) -> str | None:
         """--push as given (a remote, or "" for the default one), else "" when `claim_push: true`, else None."""
@@ -50,6 +60,8 @@ class Config:
 
 def load_config(path: Path, default_project: str, label: str) -> Config:
     """Read config.yaml if it exists; a missing file gives the defaults."""
+    from gtask.core.taskfile import read_text
+
     if not path.exists() and not path.is_symlink():
         return Config(project=default_project)
     text = read_text(path, label)  # a regular file, not a link or a FIFO, at most 1 MiB
@@ -58,6 +70,10 @@ def load_config(path: Path, default_project: str, label: str) -> Config:
 
 def parse_config(raw_bytes: bytes, default_project: str, label: str) -> Config:
     """Parse the bytes of a config.yaml (from a file or from a git object)."""
+    import yaml  # only when a config is parsed: a warm command reads it remembered (store/config_cache.py)
+
+    from gtask.core.taskfile import decode, load_yaml, top_level_key_lines, yaml_error
+
     text = decode(raw_bytes, label)
     line: int | None
     try:
@@ -73,6 +89,14 @@ def parse_config(raw_bytes: bytes, default_project: str, label: str) -> Config:
         lines = text.splitlines(keepends=True)
         line = top_level_key_lines(lines, 0, len(lines)).get(bad.key, [None])[0]
         raise InvalidTask(bad.message, path=label, line=line) from None
+
+
+def config_from_data(data: dict[str, Any], default_project: str) -> Config | None:
+    """The config of already parsed data (as parse_config read it before); None when a value is wrong."""
+    try:
+        return _build(data, default_project)
+    except _Bad:
+        return None
 
 
 class _Bad(Exception):

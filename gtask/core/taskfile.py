@@ -8,11 +8,15 @@ import re
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import yaml
+from typing import TYPE_CHECKING, Any
 
 from gtask.errors import InvalidTask
+
+if TYPE_CHECKING:
+    import yaml
+
+    from gtask.core.yamlsafe import MAX_DEPTH as MAX_DEPTH
+    from gtask.core.yamlsafe import TaskLoader as TaskLoader
 
 MAX_BYTES = 1 << 20
 _LINE = re.compile(r"[^\n]*\n|[^\n]+")
@@ -27,70 +31,6 @@ _TOP_KEY = re.compile(
 _NOT_KEY_START = frozenset(" \t-")  # no _TOP_KEY match starts with these
 
 
-MAX_DEPTH = 64  # levels of nested lists and maps; real task files use three
-_SHALLOW_INDENT = 16
-_DEEP_INDENT = re.compile(r"\n[ \t]{" + str(_SHALLOW_INDENT + 1) + "}")
-_CROWDED: dict[int, re.Pattern[str]] = {}
-
-
-_STR = "tag:yaml.org,2002:str"
-
-
-class TaskLoader(yaml.CSafeLoader if yaml.__with_libyaml__ else yaml.SafeLoader):  # type: ignore[misc]
-    """Safe YAML that keeps times as the strings they were written as and builds only JSON types.
-
-    Two shortcuts keep a 60,000-item list cheap (libyaml calls back into Python once per scalar): `resolve`
-    does what PyYAML's does for a loader without path or wildcard resolvers, and a list item that resolved to
-    a string is its text, as `construct_yaml_str` would return, without a call per item.
-    """
-
-    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
-        if kind is yaml.ScalarNode:
-            if implicit[0]:
-                for tag, regexp in self.yaml_implicit_resolvers.get(value[:1], ()):
-                    if regexp.match(value):
-                        return tag
-            return _STR
-        return super().resolve(kind, value, implicit)
-
-    def construct_sequence(self, node: Any, deep: bool = False) -> list[Any]:
-        if not isinstance(node, yaml.SequenceNode):
-            return super().construct_sequence(node, deep)  # type: ignore[no-any-return]
-        construct = self.construct_object
-        return [child.value if child.tag == _STR and type(child) is yaml.ScalarNode else construct(child, deep)
-                for child in node.value]
-
-    def flatten_mapping(self, node: Any) -> None:
-        """Refuse YAML merge keys (`<<: {...}`): they add keys that no line of the file shows."""
-        for key, _ in node.value:
-            if key.tag == "tag:yaml.org,2002:merge":
-                raise yaml.constructor.ConstructorError(None, None, "a YAML merge key (<<) is not allowed: write "
-                                                        "each key on its own line", key.start_mark)
-        super().flatten_mapping(node)
-
-
-TaskLoader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-# What TaskLoader.resolve and construct_sequence take for granted of PyYAML's safe loader:
-if None in TaskLoader.yaml_implicit_resolvers or TaskLoader.yaml_path_resolvers or \
-        TaskLoader.yaml_constructors[_STR] is not yaml.SafeLoader.construct_yaml_str:  # pragma: no cover
-    raise ImportError("this PyYAML's safe loader resolves or builds text unlike PyYAML 6, which gtask relies on")
-
-
-def _refuse_tag(loader: yaml.BaseLoader, node: yaml.Node) -> None:
-    raise yaml.constructor.ConstructorError(
-        None, None, f"the tag {node.tag!r} is not allowed: only text, numbers, booleans, null, lists and maps",
-        node.start_mark)
-
-
-# The safe loader still builds bytes, sets, datetimes and pairs from explicit tags (`!!binary`, `!!set`, ...):
-# values that JSON output, comparisons and the writer cannot handle. Only JSON's types are allowed.
-for _tag in ("binary", "set", "timestamp", "omap", "pairs"):
-    TaskLoader.add_constructor(f"tag:yaml.org,2002:{_tag}", _refuse_tag)
-
-
 # `fix-login`, `area/api`, `v1.2`: a letter first leaves only YAML's words (true, null, ...) to be other than text
 _PLAIN_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_./-]*")
 _NOT_TEXT = {"yes", "no", "on", "off", "true", "false", "null"}  # YAML 1.1 words that are not strings
@@ -102,72 +42,35 @@ def plain_word(text: str) -> bool:
 
 
 def load_yaml(text: str) -> Any:
-    """Load YAML safely: no object tags, no aliases, no timestamps, no deep nesting."""
+    """Load YAML safely: no object tags, no aliases, no timestamps, no deep nesting (see yamlsafe)."""
     if plain_word(text):
         return text  # a plain word is that string: the common list item, without the parser's cost
-    if "*" in text or (sum(map(text.count, "[{-:?")) > MAX_DEPTH and not _shallow(text)
-                       and _depth_bound(text) > MAX_DEPTH):
-        check_events(text)
-    return yaml.load(text, Loader=TaskLoader)
+    from gtask.core import yamlsafe  # PyYAML is imported only when some text must be parsed
 
-
-def _depth_bound(text: str) -> int:
-    """An upper bound on how deep lists and maps nest, without parsing (a long flat list is cheap to read).
-
-    A block collection that holds a line starts at a column no greater than the line's indent, and at most two
-    (a map and its list value) share a column; on the line itself each new level needs `- `, `? ` or `: `;
-    flow collections need a bracket each.
-    """
-    deepest = 0
-    for line in text.split("\n"):
-        indent = len(line) - len(line.lstrip(" \t"))
-        deepest = max(deepest, 2 * (indent + 1) + line.count("-") + line.count("?") + line.count(":") + 1)
-    return deepest + text.count("[") + text.count("{")
-
-
-def _shallow(text: str) -> bool:
-    """Whether `_depth_bound` is surely within MAX_DEPTH, in a few passes at C speed (a 60,000-line list).
-
-    No line indented more than _SHALLOW_INDENT and none with more than `room` indicators bounds every line's sum.
-    """
-    room = MAX_DEPTH - 2 * (_SHALLOW_INDENT + 1) - 1 - text.count("[") - text.count("{")
-    if room < 0 or _DEEP_INDENT.search(text) or _DEEP_INDENT.match("\n" + text[:_SHALLOW_INDENT + 1]):
-        return False
-    if room not in _CROWDED:  # a line with more than `room` of `- ? :`; possessive, so linear
-        _CROWDED[room] = re.compile(r"[-?:](?:[^-?:\n]*+[-?:]){" + str(room) + "}")
-    return _CROWDED[room].search(text) is None
+    return yamlsafe.load_yaml(text)
 
 
 def check_events(text: str, aliases: bool = False) -> None:
-    """Refuse lists or maps nested deeper than MAX_DEPTH, and aliases (billion laughs) unless `aliases`."""
-    # libyaml composes nodes recursively in C: 50,000 opening brackets crash the process with a
-    # segmentation fault, not a RecursionError. The event stream is flat, so it is checked first;
-    # load_yaml asks for it only when the text has an alias or enough indicators (`[ { - : ?`, at
-    # least one per level) to nest that deep.
-    # The arg-type ignores below: types-PyYAML's MarkedYAMLError omits libyaml's _yaml.Mark, which works.
-    depth = 0
-    for event in yaml.parse(text, Loader=TaskLoader):
-        if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
-            depth += 1
-            if depth > MAX_DEPTH:
-                raise yaml.MarkedYAMLError(problem=f"lists and maps are nested more than {MAX_DEPTH} levels deep",
-                                           problem_mark=event.start_mark)  # type: ignore[arg-type]
-        elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
-            depth -= 1
-        elif isinstance(event, yaml.AliasEvent) and not aliases:
-            raise yaml.MarkedYAMLError(problem="YAML aliases are not allowed in task files",
-                                       problem_mark=event.start_mark)  # type: ignore[arg-type]
+    """Refuse lists or maps nested deeper than MAX_DEPTH, and aliases unless `aliases` (see yamlsafe)."""
+    from gtask.core import yamlsafe
+
+    yamlsafe.check_events(text, aliases)
 
 
 def yaml_error(exc: yaml.MarkedYAMLError, first_line: int) -> tuple[str, int]:
-    """Say what went wrong and on which file line: where the broken construct starts, when known."""
-    problem, context = exc.problem_mark, exc.context_mark
-    if context is not None and problem is not None and context.line != problem.line:
-        message = (f"YAML error: {exc.context} (line {context.line + first_line}): "
-                   f"{exc.problem} (line {problem.line + first_line})")
-        return message, context.line + first_line
-    mark = problem or context
-    return f"YAML error: {exc.problem or exc.context}", (mark.line + first_line if mark else first_line)
+    """Say what went wrong and on which file line (see yamlsafe)."""
+    from gtask.core import yamlsafe
+
+    return yamlsafe.yaml_error(exc, first_line)
+
+
+def __getattr__(name: str) -> Any:
+    """`taskfile.TaskLoader` and `taskfile.MAX_DEPTH` still name the loader's, imported on first use."""
+    if name in ("TaskLoader", "MAX_DEPTH"):
+        from gtask.core import yamlsafe
+
+        return getattr(yamlsafe, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def split_lines(text: str) -> list[str]:
@@ -271,23 +174,6 @@ def decode(raw: bytes, label: str) -> str:
         raise InvalidTask(f"file is not valid UTF-8 (byte {exc.start})", path=label, line=line) from exc
 
 
-_ODD_KEY = re.compile(r"^[\"'?!&{]", re.M)  # a key spelled so that the line scan below cannot name it
-
-
-def _spelled_twice(fm_text: str) -> tuple[str, int] | None:
-    """A top-level key given twice in spellings the line scan misses (`"st\\x61tus"`, `? status`): key, 0-based line."""
-    root = yaml.compose(fm_text, Loader=TaskLoader)
-    if not isinstance(root, yaml.MappingNode):
-        return None
-    seen: set[tuple[str, str]] = set()
-    for key, _ in root.value:
-        if isinstance(key, yaml.ScalarNode):
-            if (key.tag, key.value) in seen:
-                return key.value, key.start_mark.line
-            seen.add((key.tag, key.value))
-    return None
-
-
 def parse(text: str, label: str) -> TaskFile:
     """Parse task file text; raise InvalidTask naming the file line of any problem."""
     if len(text) > MAX_BYTES // 4 and len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
@@ -301,24 +187,18 @@ def parse(text: str, label: str) -> TaskFile:
     if fm_end is None:
         raise InvalidTask("front matter is not closed: no second '---' line", path=label, line=1)
     fm_text = "".join(lines[1:fm_end])
-    try:
-        data = load_yaml(fm_text)
-        twice = _spelled_twice(fm_text) if _ODD_KEY.search(fm_text) else None
-    except yaml.MarkedYAMLError as exc:
-        message, line = yaml_error(exc, first_line=2)
-        raise InvalidTask(message, path=label, line=line) from None
-    except yaml.YAMLError as exc:
-        raise InvalidTask(f"YAML error: {exc}", path=label, line=2) from None
-    except RecursionError:
-        raise InvalidTask("front matter is nested too deeply", path=label, line=2) from None
+    from gtask.core import fastfront
+
+    data = fastfront.load(fm_text)  # the common plain shapes, as the loader reads them; else None
+    if data is None:
+        from gtask.core import yamlsafe  # PyYAML is imported only when the full loader must read it
+
+        data = yamlsafe.front_matter(fm_text, label)
     if data is None:
         raise InvalidTask("front matter is empty; title and status are required", path=label, line=2)
     if not isinstance(data, dict):
         kind = "a list" if isinstance(data, list) else "a single value"
         raise InvalidTask(f"front matter is {kind}; it must be a mapping of keys to values", path=label, line=2)
-    if twice is not None:
-        raise InvalidTask(f"key {twice[0]!r} appears more than once (spelled differently)", path=label,
-                          line=twice[1] + 2)
     key_lines = top_level_key_lines(lines, 1, fm_end)
     for key, found in key_lines.items():
         if len(found) > 1:

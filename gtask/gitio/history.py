@@ -68,3 +68,101 @@ def changes_outside(git: Git, commits: Iterable[str], folder: str) -> set[str]:
         elif token and token != current:
             found.add(current)
     return found
+
+
+def newest_changes(git: Git, tip: str, paths: Iterable[str]) -> dict[str, str]:
+    """The newest commit reachable from `tip` that changed each file under `paths`, by file name: one `git log`."""
+    newest: dict[str, str] = {}
+    commit = ""
+    out = git.run("log", "--format=%x01%H", "--name-only", "--no-renames", tip, "--", *paths, check=False).stdout
+    for line in out.splitlines():
+        if line.startswith("\x01"):
+            commit = line[1:]
+        elif line:
+            newest.setdefault(line.rsplit("/", 1)[-1], commit)
+    return newest
+
+
+class Ancestry:
+    """Ancestry among the commits reachable from some tips, from one `git rev-list --topo-order --parents`.
+
+    The listing holds every ancestor of what it holds, so a commit outside it is no ancestor of one inside.
+    In topological order every commit comes before its parents, so a commit listed before another is never
+    its ancestor; two commits on the first listed commit's first-parent line are ordered by it; any other
+    pair is decided by a walk from the younger through the commits listed between the two.
+    """
+
+    def __init__(self, git: Git, tips: list[str]) -> None:
+        self.position: dict[str, int] = {}
+        self.parents: dict[str, list[str]] = {}
+        for number, line in enumerate(git.out("rev-list", "--topo-order", "--parents", *tips, "--").splitlines()):
+            commit, *parents = line.split()
+            self.position[commit] = number
+            self.parents[commit] = parents
+        self.first_parent_line: set[str] = set()
+        step = next(iter(self.position), None)
+        while step is not None and step not in self.first_parent_line:
+            self.first_parent_line.add(step)
+            step = next(iter(self.parents.get(step, [])), None)
+
+    def is_ancestor(self, ancestor: str, descendant: str) -> bool | None:
+        """Whether `ancestor` is reachable from `descendant` (None: `descendant` is not in this listing)."""
+        if descendant not in self.position:
+            return None
+        if ancestor == descendant:
+            return True
+        if ancestor not in self.position:
+            return False  # every ancestor of a listed commit is listed
+        limit = self.position[ancestor]
+        if self.position[descendant] > limit:
+            return False  # listed after it: older, never a descendant
+        if ancestor in self.first_parent_line and descendant in self.first_parent_line:
+            return True  # both on one first-parent line, and the descendant comes first
+        stack, seen = [descendant], {descendant}
+        while stack:
+            for parent in self.parents.get(stack.pop(), []):
+                if parent == ancestor:
+                    return True
+                if parent not in seen and self.position.get(parent, limit + 1) < limit:
+                    seen.add(parent)
+                    stack.append(parent)
+        return False
+
+
+def touching(git: Git, revs: list[str], folder: str) -> dict[str, list[str]]:
+    """Every commit reachable from `revs` that changed each file under `folder`, newest first: one `git log`.
+
+    Whole history (no simplification), so whether a commit is listed depends on that commit alone; a merge
+    counts when the file differs from every parent (as `git log -- file` shows merges).
+    """
+    out = git.run("log", "--full-history", "-c", "--name-only", "--no-renames", "--format=%x01%H", *revs,
+                  "--", folder or ".", check=False).stdout
+    found: dict[str, list[str]] = {}
+    commit = ""
+    for line in out.splitlines():
+        if line.startswith("\x01"):
+            commit = line[1:]
+        elif line and (not found.get(line) or found[line][-1] != commit):
+            found.setdefault(line, []).append(commit)
+    return found
+
+
+def messages(git: Git, revs: list[str], *options: str) -> list[tuple[str, str]]:
+    """(commit, message) of the commits reachable from `revs`, newest first, filtered by `options` (a --grep)."""
+    out = git.run("log", *options, "--format=%x01%H%x00%B", *revs, check=False).stdout
+    return [(commit, body) for commit, _, body in (record.partition("\0") for record in out.split("\x01")[1:])]
+
+
+def read_commits(git: Git, commits: list[str], fmt: str, *options: str) -> list[list[str]]:
+    """`git log --no-walk` of exactly these commits, one field list per commit (as Git.log_records splits them)."""
+    if not commits:
+        return []
+    out = git.run("log", "--no-walk=unsorted", "--stdin", f"--format=%x01{fmt}", *options,
+                  input="".join(f"{commit}\n" for commit in commits), check=False).stdout
+    return [record.split("\0") for record in out.split("\x01")[1:]]
+
+
+def still_reachable(git: Git, old: list[str], tips: list[str]) -> bool:
+    """Whether every commit reachable from `old` is reachable from `tips` (the refs only moved forward)."""
+    result = git.run("rev-list", "--max-count=1", *old, "--not", *tips, "--", check=False)
+    return result.returncode == 0 and not result.stdout.strip()

@@ -27,7 +27,8 @@ from gtask.store.cache import cache_path, read_cache, write_cache
 
 _CLOSING_LINE = re.compile(r"^[ \t]*(?:closes|fixes|resolves)[ \t]*:[ \t]*(.+?)[ \t]*$", re.I | re.M)
 GREP = "^[[:space:]]*(closes|fixes|resolves)[[:space:]]*:"
-CACHE_FORMAT = 2
+CACHE_FORMAT = 3
+LANDINGS_FORMAT = 1
 
 
 def _line_refs(value: str) -> list[Ref] | None:
@@ -64,15 +65,15 @@ def closed_refs(message: str, known: set[str] | None = None, project: str | None
 
 def ignored_lines(message: str, known: set[str], project: str) -> list[tuple[str, str]]:
     """The closing lines that close nothing, each with why (for `reconcile`)."""
-    result = []
-    for value, found in closing_lines(message):
-        if found is None:
-            result.append((value, "not a list of task references"))
-        else:
-            missing = [str(r) for r in found if r.is_local(project) and r.id.lower() not in known]
-            if missing:
-                result.append((value, f"no task {', '.join(missing)}"))
-    return result
+    return [(value, why) for value, found in closing_lines(message)
+            if (why := _why_ignored(found, known, project)) is not None]
+
+
+def _why_ignored(found: list[Ref] | None, known: set[str], project: str) -> str | None:
+    if found is None:
+        return "not a list of task references"
+    missing = [str(r) for r in found if r.is_local(project) and r.id.lower() not in known]
+    return f"no task {', '.join(missing)}" if missing else None
 
 
 @dataclass(frozen=True)
@@ -95,6 +96,7 @@ class EvidenceIndex:
     tip: str | None
     by_ref: dict[str, list[Evidence]] = field(default_factory=dict)
     known: set[str] | None = None  # lower-case `project:id` of the tasks that exist; None: not checked
+    lines: list[tuple[str, str]] = field(default_factory=list)  # (commit, text after the colon), newest first
 
     def of(self, project: str, task_id: str) -> list[Evidence]:
         found = self.by_ref.get(f"{project}:{task_id}".lower(), [])
@@ -103,8 +105,15 @@ class EvidenceIndex:
         prefix = f"{project}:".lower()
         return [e for e in found if all(k in self.known for k in e.line if k.startswith(prefix))]
 
+    def ignored(self, known: list[str] | set[str], project: str) -> list[tuple[str, str, str]]:
+        """The closing lines that close nothing (prose, or tasks that do not exist): commit, line, why; newest first."""
+        ids = {task_id.lower() for task_id in known}
+        return [(commit, value, why) for commit, value in self.lines
+                if (why := _why_ignored(_line_refs(value), ids, project)) is not None]
+
     def add(self, project: str, message: str, evidence: Evidence) -> None:
-        for _, found in closing_lines(message):
+        for value, found in closing_lines(message):
+            self.lines.append((evidence.commit, value))
             if found is None:
                 continue
             keys = tuple(f"{ref.project or project}:{ref.id}".lower() for ref in found)
@@ -141,8 +150,9 @@ def _scan(git: Git, tip: str | None, project: str, use_cache: bool) -> EvidenceI
         fresh.add(project, body, Evidence(commit, date, subject))
     for key, entries in index.by_ref.items():  # older evidence goes after the new
         fresh.by_ref.setdefault(key, []).extend(e for e in entries if e not in fresh.by_ref[key])
+    fresh.lines += index.lines
     write_cache(path, {"format": CACHE_FORMAT}, {
-        "tip": fresh.tip,
+        "tip": fresh.tip, "lines": [list(line) for line in fresh.lines],
         "by_ref": {k: [[e.commit, e.date, e.subject, list(e.line)] for e in v] for k, v in fresh.by_ref.items()},
     })
     return fresh
@@ -154,7 +164,8 @@ def _read_cache(path: Path | None, git: Git, tip: str) -> tuple[EvidenceIndex, s
         return EvidenceIndex(None), None
     try:
         index = EvidenceIndex(data["tip"], {str(k): [Evidence(e[0], e[1], e[2], tuple(e[3])) for e in v]
-                                            for k, v in data["by_ref"].items()})
+                                            for k, v in data["by_ref"].items()},
+                              lines=[(str(commit), str(value)) for commit, value in data["lines"]])
     except (ValueError, KeyError, TypeError, AttributeError):
         return EvidenceIndex(None), None  # a cache of another shape is simply not used
     if index.tip == tip:
@@ -184,16 +195,38 @@ class Landing:
         return f"landed by {self.commit[:7]} ({self.kind}: the file became done in the {what} brought the work)"
 
 
-def landings(git: Git, tip: str | None, folder: str, task_ids: list[str]) -> dict[str, Landing]:
+def landings(git: Git, tip: str | None, folder: str, task_ids: list[str], use_cache: bool = True) -> dict[str, Landing]:
     """For tasks `done` at `tip` (the caller knows) that no closing line names: those whose `done` came with work.
+
+    Remembered by `tip`: a task asked about again before the tip moves costs no git (see `_landings`).
+    """
+    if tip is None or not task_ids:
+        return {}
+    path = cache_path(git.git_dir, "landings", use_cache)
+    stamp = {"format": LANDINGS_FORMAT, "tip": tip, "folder": folder}
+    data = read_cache(path, stamp)
+    known: dict[str, list[str] | None] = {}
+    if data is not None and isinstance(data.get("tasks"), dict):
+        known = {str(t): [str(v) for v in found] if isinstance(found, list) and len(found) == 4 else None
+                 for t, found in data["tasks"].items()}
+    missing = [task_id for task_id in dict.fromkeys(task_ids) if task_id not in known]
+    if missing:
+        found = _landings(git, tip, folder, missing)
+        for task_id in missing:
+            landing = found.get(task_id)
+            known[task_id] = [landing.commit, landing.kind, landing.date, landing.subject] if landing else None
+        write_cache(path, stamp, {"tasks": known})
+    return {task_id: Landing(*fields) for task_id in sorted(set(task_ids)) if (fields := known.get(task_id))}
+
+
+def _landings(git: Git, tip: str, folder: str, task_ids: list[str]) -> dict[str, Landing]:
+    """The answer of `landings`, read from git.
 
     The commit is the newest one on `tip`'s first-parent line in which the file became `done` (added as
     done, or changed from another status). It counts when it is a merge, or also changes files outside
     the task folder (a squash); a commit that only sets the status is a bare claim and counts for nothing.
     One `git log`, one object read per step back through done-to-done edits (usually one), one `diff-tree`.
     """
-    if tip is None or not task_ids:
-        return {}
     prefix = "" if folder in ("", ".") else f"{folder}/"
     path_of = {f"{prefix}{task_id}.md": task_id for task_id in task_ids}
     paths = list(path_of) if len(path_of) <= _PATHS_ON_COMMAND_LINE else [folder or "."]

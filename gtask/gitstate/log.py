@@ -1,4 +1,4 @@
-"""`gtask log`: a task's history from git, in two git log calls and one object read."""
+"""`gtask log`: a task's history from git: its commits from a remembered index, read in two `git log --no-walk`."""
 
 from __future__ import annotations
 
@@ -10,10 +10,13 @@ from gtask.core import taskfile
 from gtask.core.trailers import parse_trailers
 from gtask.errors import GtaskError, UsageError
 from gtask.gitio.git import Git
+from gtask.gitio.history import read_commits
 from gtask.gitstate import evidence
+from gtask.gitstate.history_index import history_index
 from gtask.store.store import Store
 
-_FORMAT = "--format=%H%x00%cI%x00%an%x00%s%x00%B%x00"
+_FIELDS = "%H%x00%cI%x00%an%x00%s%x00%B%x00"
+_FORMAT = f"--format={_FIELDS}"
 
 
 @dataclass
@@ -45,10 +48,12 @@ def task_log(store: Store, git: Git, task_id: str) -> list[LogEntry]:
     except GtaskError:
         pass  # a task deleted here can still have a history
     rel = store.path_of(task_id).resolve().relative_to(git.top.resolve()).as_posix()
-    revs = ("--branches", "--remotes", "HEAD") if git.head_commit() else ()
-    if not revs:
+    head = git.head_commit()
+    if head is None:
         return []
-    touched = git.log_records(*revs, _FORMAT, "--raw", "--no-abbrev", "--no-renames", "--", rel)
+    folder = store.tasks_dir.resolve().relative_to(git.top.resolve()).as_posix()
+    index = history_index(git, folder, [head, *git.refs().values()], store.use_cache)
+    touched = read_commits(git, index.files.get(rel, []), _FIELDS, "--raw", "--no-abbrev", "--no-renames", "--", rel)
     raw_of: dict[str, tuple[str, str, str]] = {}
     for commit, *_rest in touched:
         raw = _rest[-1]
@@ -62,13 +67,9 @@ def task_log(store: Store, git: Git, task_id: str) -> list[LogEntry]:
         changes = _diff(_data(objects.get(old), rel), _data(objects.get(new), rel))
         entries[commit] = _entry(commit, date, author, subject, body, task_id, store.project,
                                  {"A": "create", "D": "delete"}.get(kind, "edit"), changes)
-    closers = git.log_records(*revs, _FORMAT, "-E", "-i", f"--grep={evidence.GREP}")
-    for commit, date, author, subject, body, *_ in closers:
-        if commit in entries:
-            continue
-        refs = evidence.closed_refs(body)
-        if any(r.is_local(store.project) and r.id.lower() == task_id.lower() for r in refs):
-            entries[commit] = _entry(commit, date, author, subject, body, task_id, store.project, "closes", {})
+    closers = [c for c in index.closing(store.project, task_id) if c not in entries]
+    for commit, date, author, subject, body, *_ in read_commits(git, closers, _FIELDS):
+        entries[commit] = _entry(commit, date, author, subject, body, task_id, store.project, "closes", {})
     _add_landing(store, git, task_id, rel, entries)
     return _chronological(git, entries)
 
@@ -82,7 +83,7 @@ def _add_landing(store: Store, git: Git, task_id: str, rel: str, entries: dict[s
         return  # not done on the integration branch: nothing landed
     if evidence.scan(git, tip, store.project, store.use_cache, known=store.ids()).of(store.project, task_id):
         return  # a closing line says it
-    landing = evidence.landings(git, tip, rel.rpartition("/")[0], [task_id]).get(task_id)
+    landing = evidence.landings(git, tip, rel.rpartition("/")[0], [task_id], store.use_cache).get(task_id)
     if landing is None:
         return
     if landing.commit not in entries:  # a merge: `git log -- file` shows the branch's commit, not the merge
@@ -103,7 +104,7 @@ def _chronological(git: Git, entries: dict[str, LogEntry]) -> list[LogEntry]:
         if 1 < len(group) <= 20:
             commits = [e.commit for e in group]
             older = {c: sum(git.is_ancestor(o, c) for o in commits if o != c) for c in commits}
-            group.sort(key=lambda e: older[e.commit])
+            group.sort(key=lambda e: (older[e.commit], e.commit))  # unrelated ones in a fixed order
         result.extend(group)
     return result
 

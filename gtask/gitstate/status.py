@@ -8,7 +8,7 @@ from typing import Any, cast
 from gtask.core.model import Task, now_utc
 from gtask.errors import Problem
 from gtask.gitio.git import Git
-from gtask.gitstate import branches, evidence, resolver
+from gtask.gitstate import branches, evidence, reopened, resolver
 from gtask.gitstate.branches import BranchView, RefVersion
 from gtask.store.store import Store
 
@@ -80,12 +80,16 @@ def repository_status(store: Store, git: Git) -> StatusReport:
     closings = evidence.scan(git, view.integration_commit, store.project, store.use_cache, known=store.ids())
     done = [t for t in loaded.tasks.values() if t.status == "done"]
     on_integration = branches.integration_versions(store, git, view, done)
+    proofs_of = {task_id: closings.of(store.project, task_id) for task_id in loaded.tasks}
+    open_proofs = {task_id: proofs for task_id, task in loaded.tasks.items() if task.status not in ("done", "canceled")
+                   and (proofs := proofs_of[task_id])}
+    older = reopened.superseded(git, view.integration_commit, view.folder, open_proofs, store.use_cache)
     lacking = [t.id for t in done if t.id in on_integration and on_integration[t.id].status == "done"
-               and not closings.of(store.project, t.id)]
-    landed = evidence.landings(git, view.integration_commit, view.folder, lacking)
+               and not proofs_of.get(t.id, closings.of(store.project, t.id))]
+    landed = evidence.landings(git, view.integration_commit, view.folder, lacking, store.use_cache)
     entries = []
     for task_id, task in sorted(loaded.tasks.items(), key=lambda item: (item[0].lower(), item[0])):
-        proofs = closings.of(store.project, task_id)
+        proofs = reopened.current(proofs_of[task_id], older.get(task_id, set()))
         landing = landed.get(task_id)
         state = git_state(task, states[task_id], view, on_integration.get(task_id), proofs, landing)
         entries.append(StatusEntry(task_id, task, state, view.of(task_id), proofs, landing))

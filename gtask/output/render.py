@@ -29,9 +29,18 @@ if TYPE_CHECKING:
 # Never sent raw to a terminal: C0 and C1 controls (ESC starts ANSI/OSC sequences; 0x9b is a one-byte CSI),
 # line separators, bidi overrides and isolates (they reorder what is shown: "Trojan Source"), and
 # lone surrogates (file names that are not UTF-8), which cannot even be encoded for output.
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
-                      "\ud800-\udfff]")
-_UNSAFE_BUT_ESC = re.compile("[\x7f-\x9f\u2028\u2029\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+_CONTROL_CLASS = ("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+                  "\ud800-\udfff]")
+_UNSAFE_BUT_ESC_CLASS = "[\x7f-\x9f\u2028\u2029\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
+
+
+def _control() -> re.Pattern[str]:
+    """The characters never sent raw (compiled on first use: most output is plain printable text)."""
+    return re.compile(_CONTROL_CLASS)
+
+
+def _unsafe_but_esc() -> re.Pattern[str]:
+    return re.compile(_UNSAFE_BUT_ESC_CLASS)
 _STATE_COLOURS = {
     "ready": "green", "claimed": "cyan", "in_progress": "cyan", "stale": "yellow",
     "waiting": "yellow", "blocked": "red", "done": "bright_black", "canceled": "bright_black",
@@ -51,7 +60,7 @@ def safe(text: object) -> str:
     text = str(text)
     if text.isprintable():
         return text
-    return _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
+    return _control().sub(lambda m: repr(m.group())[1:-1], text)
 
 
 def use_colour(stream: TextIO) -> bool:
@@ -75,7 +84,7 @@ def _last_guard(text: str) -> str:
     # DOT labels made by json.dumps keep DEL and C1 controls. C0 controls stay: colour codes use ESC.
     if text.isascii() and "\x7f" not in text:
         return text
-    return _UNSAFE_BUT_ESC.sub(lambda m: repr(m.group())[1:-1], text)
+    return _unsafe_but_esc().sub(lambda m: repr(m.group())[1:-1], text)
 
 
 def out(text: str = "") -> None:
@@ -90,7 +99,7 @@ def _json_text(value: Any, **options: Any) -> str:
     """Dump JSON with non-ASCII kept readable and every character unsafe on a terminal escaped."""
     text = json.dumps(value, ensure_ascii=False, **options)
     if not text.isascii() or "\x7f" in text:  # JSON escapes C0 controls itself, not DEL, C1, separators, bidi
-        text = _CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+        text = _control().sub(lambda m: f"\\u{ord(m.group()):04x}", text)
     return text
 
 
@@ -111,12 +120,15 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[Any]], state_column: i
     The cells of `state_column` are state names, coloured after padding so that
     colour codes neither count in the widths nor get escaped.
     """
-    cells = []
-    for row in rows:
-        texts = list(map(str, row))
-        cells.append(texts if "".join(texts).isprintable() else [safe(text) for text in texts])
+    _text_table(headers, [list(map(str, row)) for row in rows], state_column)
+
+
+def _text_table(headers: Sequence[str], cells: list[list[str]], state_column: int | None) -> None:
+    """`table` of cells that are text already (each row a list of its own, changed in place)."""
     if not cells:
         return
+    if not "".join(["".join(row) for row in cells]).isprintable():  # one test for the common case
+        cells = [row if "".join(row).isprintable() else [safe(text) for text in row] for row in cells]
     columns = list(zip(*cells, strict=False))
     widths = [max(len(str(h)), *map(len, column)) for h, column in zip(headers, columns, strict=False)]
     line = "  ".join(f"{{:<{width}}}" for width in widths)  # one format per row: 10,000 rows print in milliseconds
@@ -127,7 +139,8 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[Any]], state_column: i
             row[state_column] = state_text(cell) + " " * (widths[state_column] - len(cell))
         # the padding is in the cell now: its column's width is the cell's own
         line = "  ".join("{}" if i == state_column else f"{{:<{w}}}" for i, w in enumerate(widths))
-    lines += [line.format(*row).rstrip() for row in cells]
+    form = line.format
+    lines += [form(*row).rstrip() for row in cells]
     out("\n".join(lines))
 
 
@@ -145,6 +158,8 @@ def problems(found: Sequence[Problem], as_json: bool, stream_err: bool = True) -
 
 def listing_problems(found: Sequence[Problem]) -> list[Problem]:
     """What a listing reports: the errors of skipped files, and keys that look like typos of known ones."""
+    if not found:
+        return []  # the schema's module (and the task file parser it needs) is not loaded for nothing
     from gtask.core.schema import is_typo_warning
 
     return list(dict.fromkeys(p for p in found if p.is_error or is_typo_warning(p)))  # a file read twice: once
@@ -172,16 +187,15 @@ def error(exc: GtaskError, as_json: bool) -> None:
 def task_rows(tasks: Sequence[Task], states: dict[str, str], with_project: bool = False,
               with_lane: bool = False) -> None:
     """Print tasks as a table: ID (with project across repositories), state, priority, title, who (and lane)."""
-    rows = []
-    for task in tasks:
-        holder = task.claimed_by or task.assignee or ""
-        shown = f"{task.project}:{task.id}" if with_project else task.id
-        rows.append([shown, states[task.id], f"P{task.priority}", task.title, holder]
-                    + ([task.lane or "-"] if with_lane else []))
-    if not rows:
+    if not tasks:
         err("no tasks")
         return
-    table(["ID", "STATE", "PRI", "TITLE", "WHO"] + (["LANE"] if with_lane else []), rows, state_column=1)
+    rows = [[f"{task.project}:{task.id}" if with_project else task.id, states[task.id], f"P{task.priority}",
+             str(task.title), str(task.claimed_by or task.assignee or "")] for task in tasks]
+    if with_lane:
+        for row, task in zip(rows, tasks, strict=True):
+            row.append(str(task.lane or "-"))
+    _text_table(["ID", "STATE", "PRI", "TITLE", "WHO"] + (["LANE"] if with_lane else []), rows, state_column=1)
 
 
 def task_detail(task: Task, state: str, deps: list[dict[str, Any]], dependents: list[dict[str, Any]],

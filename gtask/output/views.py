@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from gtask.core.ids import Ref
@@ -14,15 +13,13 @@ if TYPE_CHECKING:
     from gtask.core.graph import Score
 
 
-@dataclass
 class Detail:
     """One task with its derived state, its dependencies and its dependents (what `show` prints)."""
 
-    task: Task
-    state: str
-    dependencies: list[dict[str, Any]]
-    dependents: list[dict[str, Any]]
-    children: list[dict[str, Any]] = field(default_factory=list)  # tasks whose `parent` is this one
+    def __init__(self, task: Task, state: str, dependencies: list[dict[str, Any]], dependents: list[dict[str, Any]],
+                 children: list[dict[str, Any]] | None = None) -> None:
+        self.task, self.state, self.dependencies, self.dependents = task, state, dependencies, dependents
+        self.children = children if children is not None else []  # tasks whose `parent` is this one
 
     def to_json(self) -> dict[str, Any]:
         return {**self.task.to_json(self.state), "body": self.task.body, "dependencies": self.dependencies,
@@ -33,6 +30,7 @@ def detail(store: Store, task_id: str) -> Detail:
     """Read one task, its local dependencies and its dependents (only the files needed), states by the resolver."""
     from gtask.gitstate import resolver
 
+    store.generation()  # lists the folder once, as the snapshot knows it, for every lookup below
     task = store.get(task_id)
     found: list[tuple[str, Task | str]] = []  # each dependency: its task, or "missing" / "invalid" / "external"
     for text in task.depends_on:

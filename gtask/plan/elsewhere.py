@@ -6,9 +6,12 @@ fetched lease ref, `done` on another branch, a tombstone) or wait on a pushed
 handoff. That evidence comes from `gitstate.resolver.gather`, as for `list`,
 and the graph applies it with the resolver's precedence (design §2).
 
-Evidence is skipped only where it cannot change a state: when the repository
-has no lease refs or tombstones and every other branch is the current one or
-points at the integration commit, which git's own files tell without a
+The checked-out branch counts as another branch too when the integration
+branch is what was read (`checked_out`): `list` there reads its claim from the
+work tree, and `view` must agree. Evidence is skipped only where it cannot
+change a state: when the repository has no lease refs or tombstones and every
+other branch is the current one (unless it counts) or points at the integration
+commit, which git's own files tell without a
 process. Otherwise the result is remembered in the git directory, keyed by
 every ref and the tasks it was gathered for, until the first live lease in it
 passes: a warm `view` starts no git process.
@@ -38,29 +41,36 @@ class Elsewhere:
 
     taken: dict[str, str] = field(default_factory=dict)  # where it is taken: a branch, `lease@origin`, `done@origin`
     handoffs: dict[str, list[str]] = field(default_factory=dict)  # unfinished prerequisites a pushed handoff added
+    until: float | None = None  # when a live lease in it passes (the answer may change by the clock alone)
 
 
-def gather(folder: Path, tasks: list[Task], integration: str | None, use_cache: bool = True) -> Elsewhere:
-    """What the resolver finds beyond these tasks of the repository at `folder` (`integration`: its commit)."""
+def gather(folder: Path, tasks: list[Task], integration: str | None, use_cache: bool = True,
+           checked_out: bool = False) -> Elsewhere:
+    """What the resolver finds beyond these tasks of the repository at `folder` (`integration`: its commit).
+
+    `checked_out`: the tasks are the integration branch's, so the checked-out branch is elsewhere too.
+    """
     git_dir = gitfiles.find_git_dir(folder)
     if git_dir is None:
         return Elsewhere()
     refs = refs_of(git_dir)
-    if refs is not None and not _could_take(git_dir, refs, integration):
+    if refs is not None and not _could_take(git_dir, refs, integration, checked_out):
         return Elsewhere()  # nothing but this branch and the integration branch: the resolver would find nothing
-    digest = hashlib.sha1(repr((sorted((refs or {}).items()), _head(git_dir), _tasks_key(tasks))).encode())
+    digest = hashlib.sha1(repr((sorted((refs or {}).items()), _head(git_dir), _tasks_key(tasks),
+                                checked_out)).encode())
     key = hashlib.sha1(str(folder.resolve()).encode()).hexdigest()[:16]
     path = cache_path(git_dir, f"elsewhere-{key}", use_cache) if refs is not None else None
     stamp = {"format": CACHE_FORMAT, "version": __version__, "key": digest.hexdigest()}
     found = _load(read_cache(path, stamp))
     if found is not None:
         return found
-    found, until = _gather(folder, tasks, use_cache)
-    write_cache(path, stamp, {"taken": found.taken, "handoffs": found.handoffs, "until": until})
+    found = _gather(folder, tasks, integration, use_cache, checked_out)
+    write_cache(path, stamp, {"taken": found.taken, "handoffs": found.handoffs, "until": found.until})
     return found
 
 
-def _gather(folder: Path, tasks: list[Task], use_cache: bool) -> tuple[Elsewhere, float | None]:
+def _gather(folder: Path, tasks: list[Task], integration: str | None, use_cache: bool,
+            checked_out: bool) -> Elsewhere:
     """Ask the resolver; also say when its answer may change by the clock alone (the first live lease's end)."""
     from gtask.gitstate import resolver
     from gtask.store.store import Store
@@ -69,15 +79,25 @@ def _gather(folder: Path, tasks: list[Task], use_cache: bool) -> tuple[Elsewhere
         store = Store.open(folder, use_cache=use_cache)
         git, head = resolver.repository_at_head(store)
         evidence = resolver.gather(store, git, {t.id: t for t in tasks}, gates=False, head=head)
+        if git is not None and checked_out and integration is not None:
+            from gtask.plan.checked_out import versions_on_current_branch
+
+            current = versions_on_current_branch(store, git, integration)
+        else:
+            current = []
     except GtaskError:
-        return Elsewhere(), None  # no readable work tree or git: the integration branch alone
-    found, now, until = Elsewhere(handoffs=dict(evidence.handoffs)), now_utc(), None
-    for task_id, version in evidence.taken.items():
+        return Elsewhere()  # no readable work tree or git: the integration branch alone
+    found, now = Elsewhere(handoffs=dict(evidence.handoffs)), now_utc()
+    taken = dict(evidence.taken)
+    for version in current:  # as the resolver weighs another branch: a live claim or a completion takes the task
+        if version.live_claim(now) or (version.task is not None and version.task.status == "done"):
+            taken.setdefault(version.task_id.lower(), version)
+    for task_id, version in taken.items():
         found.taken[task_id] = version.ref
         if version.task is not None and version.live_claim(now) and version.task.lease_until:
             end = parse_time(version.task.lease_until).timestamp()
-            until = end if until is None else min(until, end)
-    return found, until
+            found.until = end if found.until is None else min(found.until, end)
+    return found
 
 
 def _load(data: dict[str, Any] | None) -> Elsewhere | None:
@@ -93,7 +113,7 @@ def _load(data: dict[str, Any] | None) -> Elsewhere | None:
     if not all(isinstance(v, str) for v in taken.values()) or \
             not all(isinstance(v, list) and all(isinstance(d, str) for d in v) for v in handoffs.values()):
         return None
-    return Elsewhere(dict(taken), {str(k): list(v) for k, v in handoffs.items()})
+    return Elsewhere(dict(taken), {str(k): list(v) for k, v in handoffs.items()}, until)
 
 
 def _tasks_key(tasks: list[Task]) -> list[tuple[str, str, list[str]]]:
@@ -108,15 +128,18 @@ def _head(git_dir: Path) -> str:
         return ""
 
 
-def _could_take(git_dir: Path, refs: dict[str, str], integration: str | None) -> bool:
-    """Whether any ref but the current branch and those at the integration commit exists (lease refs always count)."""
+def _could_take(git_dir: Path, refs: dict[str, str], integration: str | None, checked_out: bool = False) -> bool:
+    """Whether any ref but the current branch (unless it counts) and those at the integration commit exists
+    (lease refs always count)."""
     head = _head(git_dir)
-    current = head[len("ref: "):] if head.startswith("ref: ") else None
+    current = head[len("ref: "):] if head.startswith("ref: ") and not checked_out else None
     return any(ref.startswith("refs/gtask/") or (ref != current and sha != integration) for ref, sha in refs.items())
 
 
-def refs_of(git_dir: Path) -> dict[str, str] | None:
-    """Every branch, remote-tracking ref and gtask ref with its commit, from git's files; None when unreadable."""
+def refs_of(git_dir: Path, prefixes: tuple[str, ...] = _PREFIXES,
+            symbolic: dict[str, str] | None = None) -> dict[str, str] | None:
+    """Every branch, remote-tracking ref and gtask ref (or every ref under `prefixes`) with its commit, from git's
+    files; None when unreadable. Symbolic refs (`origin/HEAD`) go into `symbolic` when given."""
     shared = gitfiles.common_dir(git_dir)
     if (shared / "reftable").exists():
         return None  # a ref format this reader does not parse
@@ -129,15 +152,15 @@ def refs_of(git_dir: Path) -> dict[str, str] | None:
         return None
     for line in lines:
         sha, _, ref = line.partition(" ")
-        if ref.startswith(_PREFIXES) and not line.startswith(("#", "^")):
+        if ref.startswith(prefixes) and not line.startswith(("#", "^")):
             found[ref] = sha
-    for prefix in _PREFIXES:
-        if not _loose(os.path.join(shared, prefix), prefix, found):
+    for prefix in prefixes:
+        if not _loose(os.path.join(shared, prefix), prefix, found, symbolic):
             return None
     return found
 
 
-def _loose(folder: str, prefix: str, found: dict[str, str]) -> bool:
+def _loose(folder: str, prefix: str, found: dict[str, str], symbolic: dict[str, str] | None = None) -> bool:
     """Add the loose refs under `folder` (named `prefix`...); False when one cannot be read."""
     try:
         entries = list(os.scandir(folder))
@@ -147,7 +170,7 @@ def _loose(folder: str, prefix: str, found: dict[str, str]) -> bool:
         return False
     for entry in entries:
         if entry.is_dir(follow_symlinks=False):
-            if not _loose(entry.path, f"{prefix}{entry.name}/", found):
+            if not _loose(entry.path, f"{prefix}{entry.name}/", found, symbolic):
                 return False
         elif not entry.name.endswith(".lock"):
             try:
@@ -157,4 +180,6 @@ def _loose(folder: str, prefix: str, found: dict[str, str]) -> bool:
                 return False
             if not text.startswith("ref:"):  # a symbolic ref (origin/HEAD) names a ref listed itself
                 found[f"{prefix}{entry.name}"] = text
+            elif symbolic is not None:
+                symbolic[f"{prefix}{entry.name}"] = text
     return True

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Collection
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from gtask.gitstate.resolver import Evidence
     from gtask.plan.ranking_cache import RankingKey
     from gtask.plan.workspace import Workspace
+    from gtask.store.loading import Loaded
 
 
 @dataclass
@@ -42,23 +43,33 @@ class Filters:
                      or task.lane in self.agent_lanes.get(task.project, frozenset())))
 
 
-@dataclass
 class Plan:
     """Tasks as a graph, with the problems of files that could not be read.
 
-    `project` is the home project (one store), or None for a whole workspace.
+    `project` is the home project (one store), or None for a whole workspace. (A plain class, not a
+    dataclass: every command that plans builds this class, and a dataclass costs a compile at import.)
     """
 
-    _graph: TaskGraph | Callable[[], TaskGraph]  # a graph, or how to build it when first needed
-    problems: list[Problem]
-    project: str | None = None
-    store: Store | None = None
-    view: BranchView | None = None  # when read from git
-    agent_lanes: dict[str, frozenset[str]] = field(default_factory=dict)  # project -> lanes agents may take
-    evidence: Evidence | None = None  # what git says beyond the work tree (gitstate.resolver)
-    tasks: dict[str, Task] = field(default_factory=dict)  # one store's tasks by ID
-    ranking_key: RankingKey | None = None  # how the ranking of ready tasks is remembered (ranking_cache)
-    _ranking: list[tuple[str, Score]] | None = None
+    def __init__(self, graph: TaskGraph | Callable[[], TaskGraph], problems: list[Problem],
+                 project: str | None = None, store: Store | None = None, view: BranchView | None = None,
+                 agent_lanes: dict[str, frozenset[str]] | None = None, evidence: Evidence | None = None,
+                 loaded: Loaded | None = None, ranking_key: RankingKey | None = None,
+                 ranking: list[tuple[Task, Score]] | None = None) -> None:
+        self._graph = graph  # a graph, or how to build it when first needed
+        self.problems = problems
+        self.project = project
+        self.store = store
+        self.view = view  # when read from git
+        self.agent_lanes = agent_lanes if agent_lanes is not None else {}  # project -> lanes agents may take
+        self.evidence = evidence  # what git says beyond the work tree (gitstate.resolver)
+        self.loaded = loaded  # one store's tasks (read when first asked for: a remembered ranking does not)
+        self.ranking_key = ranking_key  # how the ranking of ready tasks is remembered (ranking_cache)
+        self._ranking = ranking
+
+    @property
+    def tasks(self) -> dict[str, Task]:
+        """One store's tasks by ID."""
+        return self.loaded.tasks if self.loaded is not None else {}
 
     @property
     def graph(self) -> TaskGraph:
@@ -71,7 +82,7 @@ class Plan:
     def of(cls, store: Store, git: Git | None = None) -> Plan:
         """Load the store and build its graph, with age and claims on other branches from git."""
         from gtask.gitstate import resolver
-        from gtask.plan.ranking_cache import RankingKey
+        from gtask.plan.ranking_cache import RankingKey, whole_of
 
         loaded = store.load()
         if git is None and not resolver.can_add_evidence(store):
@@ -90,8 +101,8 @@ class Plan:
 
         key = RankingKey.of(store, loaded.generation, evidence)
         return cls(build, loaded.problems, store.project, store, evidence.view,
-                   {store.project: frozenset(store.config.agent_lanes)}, evidence, loaded.tasks, key,
-                   key.read(now_utc()) if key else None)
+                   {store.project: frozenset(store.config.agent_lanes)}, evidence, loaded, key,
+                   key.read(now_utc(), whole_of(loaded)) if key else None)
 
     @classmethod
     def of_workspace(cls, workspace: Workspace) -> Plan:
@@ -112,22 +123,21 @@ class Plan:
         """Ready tasks that pass the filters, best first, each with its score."""
         filters = filters or Filters()
         if self.project is not None:  # one store: rank every ready task once (or read it back), then filter
-            ranked = [(self.tasks[task_id], score) for task_id, score in self._home_ranking()]
-            return [(task, score) for task, score in ranked if filters.accept(task)]
+            return [(task, score) for task, score in self._home_ranking() if filters.accept(task)]
         graph = self.graph
         nodes = [n for n, task in graph.tasks.items() if filters.accept(task) and graph.state(n) == "ready"]
         scores = graph.scores(nodes)
         nodes.sort(key=lambda n: scores[n].sort_key(n))
         return [(graph.tasks[n], scores[n]) for n in nodes]
 
-    def _home_ranking(self) -> list[tuple[str, Score]]:
-        """Every ready task of the home project by ID, best first: remembered, or ranked and remembered."""
+    def _home_ranking(self) -> list[tuple[Task, Score]]:
+        """Every ready task of the home project, best first: remembered, or ranked and remembered."""
         if self._ranking is None:
             graph = self.graph
             nodes = [n for n in graph.tasks if n[0] == self.project and graph.state(n) == "ready"]
             scores = graph.scores(nodes)
             nodes.sort(key=lambda n: scores[n].sort_key(n))
-            self._ranking = [(n[1], scores[n]) for n in nodes]
+            self._ranking = [(self.tasks[n[1]], scores[n]) for n in nodes]
             if self.ranking_key is not None:
                 self.ranking_key.write(self._ranking, self.tasks, graph.now)
         return self._ranking

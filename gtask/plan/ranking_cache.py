@@ -7,56 +7,90 @@ generation: the same files with the same stat keys), the evidence git adds (a
 digest of it), HEAD (tasks' ages are first-commit times) and the clock, which
 only matters at the moment a lease runs out: a record is used only between the
 time it was made and the earliest lease that had not run out then.
+
+Each record also carries the fields a listing prints and filters on (ROW_FIELDS), so a warm listing neither
+reads the parse cache nor decodes a cached task: its tasks know those fields, and read the whole task only
+when another field is asked for (`--json`, `--tree`).
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from gtask.core.graph import Score
 from gtask.core.model import Task, now_utc, parse_time
 from gtask.gitio.gitfiles import find_git_dir, read_ref
-from gtask.store.cache import cache_file, read_cache, write_cache
+from gtask.store.cache import CachedTask, cache_file, read_cache, write_cache
 from gtask.version import __version__
 
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from gtask.core.graph import Score
     from gtask.gitstate.resolver import Evidence
     from gtask.store.loading import Loaded
     from gtask.store.store import Store
 
-FORMAT = 1
-Ranked = list[tuple[str, Score]]  # task ID (home project) and its score, best first
+FORMAT = 2  # 2: rows carry the listed fields (the ID, ROW_FIELDS, then the score or the state)
+ROW_FIELDS = ("title", "status", "priority", "labels", "lane", "milestone", "assignee", "claimed_by", "project")
+SCORE_FIELDS = ("priority", "unblocks_direct", "unblocks_total", "added")
+Ranked = list[tuple[Task, "Score"]]  # ready tasks of the home project and their scores, best first
+Whole = Callable[[str], Task]  # the whole task of an ID (read when a field a row lacks is asked for)
 
 
-def states(store: Store, loaded: Loaded) -> dict[str, str]:
-    """Every loaded task's derived state, as gitstate.resolver.states gives it: remembered, or resolved and
-    remembered."""
+def listing(store: Store, loaded: Loaded) -> tuple[dict[str, str], list[Task]]:
+    """Every loaded task's derived state (as gitstate.resolver.states gives it) and the tasks by ID
+    (case-insensitively, `x` before `x-awmv`): remembered, or resolved and remembered."""
     from gtask.gitstate import resolver
 
-    evidence = resolver.evidence_for(store, loaded.tasks)
+    evidence = resolver.evidence_for(store, loaded.tasks) if resolver.can_add_evidence(store) else resolver.Evidence()
     key = RankingKey.of(store, loaded.generation, evidence, "states")
     now = now_utc()
-    remembered = key.read_states(now, loaded.tasks) if key else None
+    remembered = key.read_listing(now, whole_of(loaded)) if key else None
     if remembered is not None:
         return remembered
     found = resolver.resolve(store, loaded.tasks, evidence, now)
+    tasks = sorted(loaded.tasks.values(), key=lambda t: (t.id.lower(), t.id))
     if key is not None:
-        key.write_states(found, loaded.tasks, now)
-    return found
+        key.write_listing(found, tasks, loaded.tasks, now)
+    return found, tasks
 
 
-@dataclass
+def whole_of(loaded: Loaded) -> Whole:
+    """How a task that knows only its listed fields reads the rest: the loaded tasks (read when first asked)."""
+
+    def whole(task_id: str) -> Task:
+        try:
+            return loaded.tasks[task_id]
+        except KeyError:
+            from gtask.errors import NotFound
+
+            raise NotFound(f"task {task_id!r} was removed while gtask was reading it") from None
+
+    return whole
+
+
+def _row(task: Task) -> list[Any]:
+    return [task.id, *(getattr(task, name) for name in ROW_FIELDS)]
+
+
+_ROW_KEYS = ("id", *ROW_FIELDS)
+
+
 class RankingKey:
     """What a remembered ranking must have been computed from."""
 
-    path: Path | None
-    stamp: dict[str, Any]
+    def __init__(self, path: Path | None, stamp: dict[str, Any]) -> None:
+        self.path, self.stamp = path, stamp
+
+    def __repr__(self) -> str:
+        return f"RankingKey({self.path!r}, {self.stamp!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, RankingKey) and (self.path, self.stamp) == (other.path, other.stamp)
+
+    __hash__ = None  # type: ignore[assignment]
 
     @classmethod
     def of(cls, store: Store, generation: str | None, evidence: Evidence, kind: str = "ranking") -> RankingKey | None:
@@ -67,8 +101,13 @@ class RankingKey:
         git_dir = find_git_dir(store.tasks_dir) if path is not None else None
         if path is None or git_dir is None:
             return None
-        facts = [sorted(evidence.taken), sorted(evidence.handoffs.items()), sorted(evidence.gates.items())]
-        digest = hashlib.blake2b(json.dumps(facts).encode(), digest_size=12).hexdigest()
+        digest = "none"  # no evidence beyond the work tree (no 24-digit digest is this)
+        if evidence.taken or evidence.handoffs or evidence.gates:
+            import hashlib
+            import json
+
+            facts = [sorted(evidence.taken), sorted(evidence.handoffs.items()), sorted(evidence.gates.items())]
+            digest = hashlib.blake2b(json.dumps(facts).encode(), digest_size=12).hexdigest()
         return cls(path, {"format": FORMAT, "version": __version__, "project": store.project,
                           "generation": generation, "evidence": digest, "head": read_ref(git_dir, "HEAD") or ""})
 
@@ -88,36 +127,46 @@ class RankingKey:
     def _write(self, value: Any, tasks: dict[str, Task], now: datetime) -> None:
         write_cache(self.path, self.stamp, {"made": now.timestamp(), "until": _lease_change(tasks, now), "data": value})
 
-    def read(self, now: datetime) -> Ranked | None:
-        """The remembered ranking (task ID and score, best first)."""
+    def read(self, now: datetime, whole: Whole) -> Ranked | None:
+        """The remembered ranking: tasks that know their listed fields, and their scores, best first."""
+        from gtask.core.graph import Score
+
         rows = self._read(now)
+        if not isinstance(rows, list):
+            return None
         try:
-            return [(str(task_id), _score(int(pri), int(direct), int(total), None if added is None else float(added)))
-                    for task_id, pri, direct, total, added in rows]
-        except (TypeError, ValueError):
+            tasks = CachedTask.partials(rows, _ROW_KEYS, len(_ROW_KEYS) + len(SCORE_FIELDS), whole)
+            scores = []
+            for row in rows:
+                score = object.__new__(Score)  # not the frozen dataclass's constructor: this is hot
+                score.__dict__.update(zip(SCORE_FIELDS, row[len(_ROW_KEYS):], strict=True))
+                scores.append(score)
+        except (TypeError, ValueError, AttributeError):
             return None  # a record of another shape: rank again
+        return list(zip(tasks, scores, strict=True))
 
     def write(self, ranked: Ranked, tasks: dict[str, Task], now: datetime) -> None:
         """Remember a ranking made at `now` from these tasks."""
-        self._write([[task_id, s.priority, s.unblocks_direct, s.unblocks_total, s.added] for task_id, s in ranked],
-                     tasks, now)
+        self._write([[*_row(task), *(getattr(score, name) for name in SCORE_FIELDS)] for task, score in ranked],
+                    tasks, now)
 
-    def read_states(self, now: datetime, tasks: dict[str, Task]) -> dict[str, str] | None:
-        """The remembered state of each of these tasks."""
-        states = self._read(now)
-        if not isinstance(states, dict) or states.keys() != tasks.keys():
+    def read_listing(self, now: datetime, whole: Whole) -> tuple[dict[str, str], list[Task]] | None:
+        """The remembered state of every task, and the tasks by ID (knowing their listed fields)."""
+        data = self._read(now)
+        if not isinstance(data, list):
             return None
-        return states
+        try:
+            states = {row[0]: row[-1] for row in data}
+            if len(states) != len(data) or not all(isinstance(state, str) for state in states.values()):
+                return None
+            return states, list(CachedTask.partials(data, _ROW_KEYS, len(_ROW_KEYS) + 1, whole))
+        except (KeyError, TypeError, ValueError, IndexError):
+            return None
 
-    def write_states(self, states: dict[str, str], tasks: dict[str, Task], now: datetime) -> None:
-        self._write(states, tasks, now)
-
-
-def _score(priority: int, direct: int, total: int, added: float | None) -> Score:
-    """A Score without its frozen dataclass constructor (it is hot: once per ready task)."""
-    score = object.__new__(Score)
-    score.__dict__.update(priority=priority, unblocks_direct=direct, unblocks_total=total, added=added)
-    return score
+    def write_listing(self, states: dict[str, str], listed: list[Task], tasks: dict[str, Task],
+                      now: datetime) -> None:
+        """Remember the states of these tasks and the order they are listed in, made at `now`."""
+        self._write([[*_row(task), states[task.id]] for task in listed], tasks, now)
 
 
 def _lease_change(tasks: dict[str, Task], now: datetime) -> float | None:

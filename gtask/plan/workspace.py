@@ -1,4 +1,4 @@
-"""Many repositories as one workspace (design §5): find them, read each at its integration branch.
+"""Many repositories as one workspace (design §5): read each at its integration branch (found by plan.repos).
 
 By default each repository is read from git objects at the tip of its
 integration branch (no checkout: dirty or checked-out-elsewhere work trees do
@@ -7,18 +7,16 @@ that cannot be read is reported and skipped; the rest still show.
 
 The read of one repository is cached in its own git directory, keyed by the
 integration branch's commit: an unchanged repository costs no git process.
+What other branches say (plan.elsewhere) counts the checked-out branch too,
+since the tasks read are the integration branch's.
 """
 
 from __future__ import annotations
 
-import glob
-import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
-
-import yaml
 
 from gtask.core import schema, taskfile
 from gtask.core.config import DEFAULT_AGENT_LANES, Config, Milestone, default_project_name, parse_config
@@ -28,6 +26,7 @@ from gtask.errors import GtaskError, InvalidTask, NotFound, Problem, UsageError
 from gtask.gitio import gitfiles
 from gtask.plan.elsewhere import Elsewhere
 from gtask.plan.elsewhere import gather as gather_elsewhere
+from gtask.plan.repos import WORKSPACE_FILE, workspace_paths
 from gtask.store.cache import KEPT_LINES, cache_enabled, cache_path, read_cache, write_cache
 from gtask.store.store import CONFIG_NAME, TASKS_DIR, Store
 from gtask.version import __version__
@@ -35,8 +34,8 @@ from gtask.version import __version__
 if TYPE_CHECKING:
     from gtask.gitio.git import Git
 
-WORKSPACE_FILE = "gtask-workspace.yaml"
-CACHE_FORMAT = 4  # 3: holds check gate signatures and ancestry; 4: only the checked keys' lines
+__all__ = ["WORKSPACE_FILE", "Repo", "Workspace", "load", "read_repo", "workspace_paths"]
+CACHE_FORMAT = 5  # 3: holds check gate signatures and ancestry; 4: only the checked keys' lines; 5: more of them
 _TASK_FIELDS = tuple(f.name for f in fields(Task) if f.name not in ("body", "lines"))
 _FIELD_NAMES = [f.name for f in fields(Task)]
 assert _FIELD_NAMES[-2:] == ["body", "lines"]  # a cached row is every other field, in order, then the lines
@@ -63,73 +62,6 @@ class Repo:
                 "commit": self.commit, "error": self.error, "problems": [p.to_json() for p in self.problems]}
 
 
-# -- finding repositories ------------------------------------------------------
-
-
-def workspace_paths(args: Iterable[str], workspace_file: str | None, default_here: bool = False,
-                    base: Path = Path(".")) -> list[Path]:
-    """Repositories named on the command line, found in folders, or listed in a workspace file.
-
-    Relative paths are taken from `base` (the folder of `-C`, as git does). With
-    nothing named: $GTASK_WORKSPACE, else gtask-workspace.yaml in `base`, else
-    (with `default_here`) `base` itself.
-    """
-    named = list(args)
-    if workspace_file is None and not named:
-        workspace_file = os.environ.get("GTASK_WORKSPACE") or \
-            (str(base / WORKSPACE_FILE) if (base / WORKSPACE_FILE).is_file() else None)
-        if workspace_file is None and default_here:
-            named = ["."]
-    paths: list[Path] = []
-    if workspace_file:
-        paths += _from_file(base / Path(workspace_file).expanduser())
-    for arg in named:
-        paths += _expand(base / Path(arg).expanduser())
-    if not paths:
-        raise UsageError(f"no repositories: name them, or a folder of them, or use --workspace FILE ({WORKSPACE_FILE})")
-    unique: dict[Path, None] = {}
-    for path in paths:
-        unique.setdefault(path.resolve() if path.exists() else path, None)
-    return list(unique)
-
-
-def _from_file(path: Path) -> list[Path]:
-    try:
-        data = taskfile.load_yaml(taskfile.read_text(path, str(path))) or {}
-    except InvalidTask:
-        if not path.exists():
-            raise NotFound(f"no workspace file {path}", path=str(path)) from None
-        raise
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise InvalidTask(f"YAML error: {exc}", path=str(path), line=mark.line + 1 if mark else None) from None
-    repos = data.get("repos") if isinstance(data, dict) else None
-    if not isinstance(repos, list) or not all(isinstance(r, str) for r in repos):
-        raise InvalidTask("a workspace file needs 'repos:', a list of paths", path=str(path))
-    base = path.resolve().parent
-    found: list[Path] = []
-    for entry in repos:
-        pattern = os.path.expanduser(entry)
-        pattern = pattern if os.path.isabs(pattern) else str(base / pattern)
-        if glob.has_magic(pattern):
-            found += [Path(m) for m in sorted(glob.glob(pattern)) if _is_repo(Path(m))]
-        else:
-            found += _expand(Path(pattern))
-    return found
-
-
-def _expand(path: Path) -> list[Path]:
-    """A repository stays as it is; a folder of repositories becomes its repository children."""
-    if not path.is_dir() or _is_repo(path) or (path / TASKS_DIR).is_dir():
-        return [path]
-    children = sorted(child for child in path.iterdir() if child.is_dir() and _is_repo(child))
-    return children or [path]
-
-
-def _is_repo(path: Path) -> bool:
-    return (path / ".git").exists()
-
-
 # -- reading one repository ----------------------------------------------------
 
 
@@ -146,7 +78,7 @@ def read_repo(path: Path, worktree: bool = False, use_cache: bool = True) -> Rep
         else:
             _read_integration(repo, use_cache)
         integration = _integration_commit(repo.path) if worktree else repo.commit
-        repo.elsewhere = gather_elsewhere(repo.path, repo.tasks, integration, use_cache)
+        repo.elsewhere = gather_elsewhere(repo.path, repo.tasks, integration, use_cache, checked_out=not worktree)
     except GtaskError as exc:
         repo.error = str(exc)  # with the file and line, where there is one
     return repo

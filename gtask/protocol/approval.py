@@ -13,7 +13,8 @@ from gtask.store.locking import locked
 from gtask.store.store import Store
 
 if TYPE_CHECKING:  # read only by the decisions (claims import this module for require_authority)
-    from gtask.gitstate.proposals import BranchProposal
+    from gtask.errors import Problem
+    from gtask.gitstate.proposals import BranchProposal, Survey
 
 
 def require_authority(session: Session, task: Task, verb: str, force: bool = False) -> None:
@@ -62,12 +63,12 @@ def _proposed(session: Session, task_ids: list[str]) -> Decided:
     from gtask.gitstate import proposals as branch_proposals
 
     decided = Decided([])
-    elsewhere: dict[str, BranchProposal] | None = None
+    elsewhere: Survey | None = None
     for task_id in task_ids:
         try:
             task_id = session.store.resolve_id(task_id)
         except NotFound:
-            elsewhere = branch_proposals.on_branches(session.store, session.git) if elsewhere is None else elsewhere
+            elsewhere = branch_proposals.survey(session.store, session.git) if elsewhere is None else elsewhere
             proposal = branch_proposals.find(session.store, session.git, task_id, elsewhere)
             decided.ids.append(proposal.task.id)
             decided.incoming[proposal.task.id] = (proposal, b"")
@@ -125,10 +126,10 @@ def reject(session: Session, task_id: str, reason: str) -> Committed:
                                      trailers=[("Reason", " ".join(reason.split())[:200])])
 
 
-def awaiting_decision(store: Store) -> list[tuple[Task, str, str | None]]:
+def awaiting_decision(store: Store) -> tuple[list[tuple[Task, str, str | None]], list[Problem]]:
     """What waits for a person: proposed tasks (here, or on another branch: its name), and ready tasks in lanes
-    agents may not take."""
-    from gtask.gitstate.proposals import on_branches
+    agents may not take; with the problems of task files on other branches that cannot be read."""
+    from gtask.gitstate.proposals import Survey, survey
     from gtask.plan.planning import Plan
 
     plan = Plan.of(store)
@@ -139,9 +140,9 @@ def awaiting_decision(store: Store) -> list[tuple[Task, str, str | None]]:
         elif task.lane and task.lane not in store.config.agent_lanes and plan.graph.state(node) == "ready":
             waiting.append((task, "a person", None))
     view = plan.evidence.view if plan.evidence is not None else None  # no view: no other branch to read
-    elsewhere = on_branches(store, view.git, view) if view is not None else {}
-    waiting += [(p.task, "approval", p.ref) for p in elsewhere.values()]
-    return sorted(waiting, key=lambda item: item[0].id)
+    elsewhere = survey(store, view.git, view) if view is not None else Survey()
+    waiting += [(p.task, "approval", p.ref) for p in elsewhere.found.values()]
+    return sorted(waiting, key=lambda item: item[0].id), elsewhere.problems()
 
 
 # -- approval rules (the integration branch's config) -------------------------

@@ -9,11 +9,11 @@ from gtask.core.keys import CLAIM_KEYS
 from gtask.core.writer import REMOVE
 from gtask.errors import UsageError
 from gtask.gitio.git import Git
+from gtask.gitstate import reopened
 from gtask.gitstate.branches import integration_branch
-from gtask.gitstate.evidence import GREP, Evidence, Landing, ignored_lines, landings, scan
+from gtask.gitstate.evidence import Evidence, Landing, landings, scan
 from gtask.protocol.session import Session
 from gtask.store.locking import locked
-from gtask.store.store import Store
 
 
 @dataclass
@@ -38,37 +38,9 @@ class ReconcileReport:
         }
 
 
-def _since_reopened(git: Git, last: str | None, proofs: list[Evidence]) -> list[Evidence]:
-    """The evidence newer than the task file's last change: a reopening (status set back, a revert) outlives older."""
-    return [p for p in proofs if not last or p.commit == last or not git.is_ancestor(p.commit, last)]
-
-
-def _last_changes(store: Store, git: Git) -> dict[str, str]:
-    """The newest commit that changed each task file, by file name: one pass over the history."""
-    folder = store.tasks_dir.resolve().relative_to(git.top.resolve()).as_posix()
-    last: dict[str, str] = {}
-    commit = ""
-    for line in git.out("log", "--format=%x01%H", "--name-only", "HEAD", "--", folder, check=False).splitlines():
-        if line.startswith("\x01"):
-            commit = line[1:]
-        elif line:
-            last.setdefault(line.rsplit("/", 1)[-1], commit)
-    return last
-
-
-def _ignored(git: Git, ids: list[str], project: str) -> list[tuple[str, str, str]]:
-    """The closing lines in HEAD's history that close nothing (prose, or tasks that do not exist), newest first."""
-    known = {i.lower() for i in ids}
-    found = []
-    for commit, body, *_ in git.log_records("HEAD", "-E", "-i", f"--grep={GREP}", "--format=%H%x00%B%x00"):
-        found += [(commit.strip(), line, why) for line, why in ignored_lines(body, known, project)]
-    return found
-
-
-def _landed_by_work(store: Store, git: Git, report: ReconcileReport) -> None:
+def _landed_by_work(git: Git, head: str | None, folder: str, report: ReconcileReport, use_cache: bool) -> None:
     """Take out of `unverified` the tasks whose `done` came in a squash or merge that brought the work (design §2)."""
-    folder = store.tasks_dir.resolve().relative_to(git.top.resolve()).as_posix()
-    found = landings(git, git.head_commit(), folder, report.unverified)
+    found = landings(git, head, folder, report.unverified, use_cache)
     report.landed = sorted(found.items())
     report.unverified = [task_id for task_id in report.unverified if task_id not in found]
 
@@ -83,17 +55,20 @@ def reconcile(session: Session, dry_run: bool = False) -> ReconcileReport:
         raise UsageError(f"reconcile runs on the integration branch {integration!r}; you are on "
                          f"{current or 'a detached HEAD'} (git switch {integration})")
     # a closing line that names a task that does not exist closes nothing
-    known = store.ids()
-    index = scan(git, git.head_commit(), store.project, store.use_cache, known=known)
-    report = ReconcileReport()
-    report.ignored = _ignored(git, known, store.project)
+    known, head = store.ids(), git.head_commit()
+    folder = store.tasks_dir.resolve().relative_to(git.top.resolve()).as_posix()
+    index = scan(git, head, store.project, store.use_cache, known=known)
+    report = ReconcileReport(ignored=index.ignored(known, store.project))
+    tasks = store.load().tasks
+    proofs_of = {task_id: index.of(store.project, task_id) for task_id in tasks}
+    open_proofs = {task_id: proofs for task_id, task in tasks.items() if task.status not in ("done", "canceled")
+                   and (proofs := proofs_of[task_id])}
+    older = reopened.superseded(git, head, folder, open_proofs, store.use_cache)
     changes: dict[str, dict[str, Any]] = {}
-    last_changes: dict[str, str] | None = None
-    for task_id, task in sorted(store.load().tasks.items()):
-        proofs = index.of(store.project, task_id)
-        if proofs and task.status not in ("done", "canceled"):
-            last_changes = _last_changes(store, git) if last_changes is None else last_changes
-            proofs = _since_reopened(git, last_changes.get(f"{task_id}.md"), proofs)
+    for task_id, task in sorted(tasks.items()):
+        proofs = proofs_of[task_id]
+        if task_id in older:
+            proofs = reopened.current(proofs, older[task_id])  # a reopening after them outlives them
         if proofs and task.status not in ("done", "canceled"):
             proof = proofs[0]
             report.closed.append((task_id, proof))
@@ -104,7 +79,12 @@ def reconcile(session: Session, dry_run: bool = False) -> ReconcileReport:
             changes[task_id] = {"closed_by": proofs[0].commit, "closed_at": task.closed_at or proofs[0].date}
         elif task.status == "done" and not proofs:
             report.unverified.append(task_id)
-    _landed_by_work(store, git, report)
+    _landed_by_work(git, head, folder, report, store.use_cache)
+    for task_id, landing in report.landed:  # the squash or merge is its evidence: closed_by names it
+        if not tasks[task_id].closed_by:
+            report.filled.append((task_id, Evidence(landing.commit, landing.date, landing.subject)))
+            changes[task_id] = {"closed_by": landing.commit, "closed_at": tasks[task_id].closed_at or landing.date}
+    report.filled.sort(key=lambda item: item[0])
     if dry_run or not changes:
         return report
     for task_id in changes:

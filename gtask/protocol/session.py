@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from gtask.core.identity import acts_as_agent
-from gtask.core.keys import WRITTEN_BY_GTASK
+from gtask.core.keys import NOT_FOR_AGENTS
 from gtask.core.model import Task
 from gtask.core.trailers import message
 from gtask.errors import Conflict, GitError, GtaskError, UsageError
@@ -255,7 +255,6 @@ def create_task(store: Store, title: str, fields: dict[str, Any], task_id: str |
     return store.get(task_id)
 
 
-_PROTOCOL_KEYS = frozenset(("status", "lane", *WRITTEN_BY_GTASK))
 
 
 @locked
@@ -264,7 +263,7 @@ def set_task(store: Store, task_id: str, assignments: list[str], commit: bool = 
     """Apply `set` edits, and with `commit` commit the file; a failed commit restores it."""
     task_id = store.resolve_id(task_id)
     if acts_as_agent(agent):  # authority applies to every step: an agent moves these only through the protocol
-        keys = sorted({a.split("=", 1)[0].rstrip("+-").strip() for a in assignments} & _PROTOCOL_KEYS)
+        keys = sorted({a.split("=", 1)[0].rstrip("+-").strip() for a in assignments} & NOT_FOR_AGENTS)
         if keys:
             raise Conflict(f"an agent may not set {', '.join(keys)} on {task_id}: claim, done, release and handoff "
                            "change these, a person approves and moves lanes; nothing was changed")

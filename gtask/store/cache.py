@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import time
 import zlib
 from collections.abc import Callable
@@ -25,11 +26,14 @@ from gtask.gitio.gitfiles import find_git_dir, read_ref
 if TYPE_CHECKING:
     from gtask.gitio.git import Git
 
-FORMAT = 6  # 5: tasks carry `parent`; the index carries children. 6: each task row is its own JSON text
+FORMAT = 8  # 5: tasks carry `parent`; the index carries children. 6: each task row is its own JSON text.
+# 7: the index is named by the parse cache generation it was made from. 8: rows keep the status, parent, attempts lines
 RACY_SECONDS = 2.0
-_TASK_FIELDS = tuple(f.name for f in fields(Task) if f.name != "body")  # listings carry no body
+_ALL_FIELDS = tuple(f.name for f in fields(Task))
+_TASK_FIELDS = tuple(name for name in _ALL_FIELDS if name != "body")  # listings carry no body
 _LINES = _TASK_FIELDS.index("lines")
-KEPT_LINES = ("depends_on", "lane", "lease_until")  # what later checks point at; parse problems keep their own
+# what later checks point at (Task.line_of in plan/checks.py, gitstate, protocol); parse problems keep their own
+KEPT_LINES = ("status", "depends_on", "parent", "lane", "lease_until", "attempts")
 Key = int
 Reread = Callable[[str], Task]  # parses a task's file (by ID) when its cache row cannot be decoded
 
@@ -41,6 +45,11 @@ def stat_key(st: os.stat_result) -> Key:
 
 def _mtime_of(key: Key) -> float:
     return (key >> 128 & (1 << 64) - 1) / 1e9
+
+
+def is_recent(key: Key, now: float) -> bool:
+    """Modified or changed (a change time cannot be set back) within the racy window before `now`."""
+    return max(_mtime_of(key), (key >> 64 & (1 << 64) - 1) / 1e9) > now - RACY_SECONDS
 
 
 # -- the one helper every cache uses -------------------------------------------------------
@@ -58,15 +67,33 @@ def cache_path(git_dir: Path | None, name: str, use_cache: bool) -> Path | None:
     return git_dir / "gtask" / "cache" / f"{name}.json"
 
 
-def read_cache(path: Path | None, stamp: dict[str, Any]) -> dict[str, Any] | None:
-    """A cache's data when it exists and carries every item of `stamp` (format, version, ...); else None."""
-    if path is None:
+def read_cache_text(path: Path) -> str | None:
+    """A cache file's text; None when it is missing, unreadable or not a regular file (a FIFO or a link planted
+    there must not block or redirect a read command)."""
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
         return None
     try:
-        with open(path, encoding="utf-8") as handle:
-            data = json.load(handle)
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            return None
+        with os.fdopen(descriptor, encoding="utf-8", newline="", closefd=False) as handle:
+            return handle.read()
     except (OSError, ValueError):
-        return None  # missing or of another shape: simply not used
+        return None
+    finally:
+        os.close(descriptor)
+
+
+def read_cache(path: Path | None, stamp: dict[str, Any]) -> dict[str, Any] | None:
+    """A cache's data when it exists and carries every item of `stamp` (format, version, ...); else None."""
+    text = read_cache_text(path) if path is not None else None
+    if text is None:
+        return None
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return None  # of another shape: simply not used
     if not isinstance(data, dict) or any(data.get(key) != value for key, value in stamp.items()):
         return None
     return data
@@ -79,8 +106,9 @@ def write_cache(path: Path | None, stamp: dict[str, Any], data: dict[str, Any]) 
     temp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+        text = json.dumps({**stamp, **data}, ensure_ascii=False, separators=(",", ":"))  # the C encoder; dump's isn't
         with open(temp, "w", encoding="utf-8") as handle:
-            json.dump({**stamp, **data}, handle, ensure_ascii=False, separators=(",", ":"))
+            handle.write(text)
         os.replace(temp, path)
     except (OSError, TypeError, ValueError):
         temp.unlink(missing_ok=True)  # the cache is only an accelerator
@@ -134,7 +162,7 @@ class ParseCache:
         """Remember one file's parse; False when it may not be cached (racily clean, or not plain JSON)."""
         if self.path is None or _mtime_of(key) > time.time() - RACY_SECONDS:
             return False
-        if task is not None and not (_plain_json(task.extra) and _plain_json(task.attempts)):
+        if task is not None and not (plain_json(task.extra) and plain_json(task.attempts)):
             return False  # e.g. non-string keys: JSON would not give the same value back
         row = None
         if task is not None:
@@ -192,9 +220,33 @@ class CachedTask(Task):
         task.__dict__.update(id=task_id, _row=row, _reread=reread)
         return task
 
+    @classmethod
+    def partials(cls, rows: list[list[Any]], names: tuple[str, ...], width: int,
+                 whole: Callable[[str], Task]) -> list[CachedTask]:
+        """Tasks that know some fields: each row holds `width` values, the first ones those of `names` (the
+        first name is "id"); `whole(task_id)` gives the whole task when another field is read. Raises
+        ValueError for a row of another shape."""
+        new, tasks = cls.__new__, []
+        for row in rows:
+            if len(row) != width or not isinstance(row[0], str):
+                raise ValueError("a row of another shape")
+            known = dict(zip(names, row, strict=False))
+            known["_full"] = whole
+            task = new(cls)
+            task.__dict__ = known
+            tasks.append(task)
+        return tasks
+
     def decode(self) -> None:
         """Fill every field from the row (fields set on the task meanwhile are kept)."""
         state = self.__dict__
+        full = state.pop("_full", None)
+        if full is not None:
+            whole = full(state["id"])
+            values = {name: getattr(whole, name) for name in _ALL_FIELDS}
+            values.update(state)
+            self.__dict__ = values
+            return
         row, reread = state.pop("_row", None), state.pop("_reread", None)
         if row is None or reread is None:
             return
@@ -222,75 +274,67 @@ for _name in (*_TASK_FIELDS, "body"):
     setattr(CachedTask, _name, _Decoded(_name))
 
 
-def _plain_json(value: Any) -> bool:
+def plain_json(value: Any) -> bool:
     """Tell whether JSON gives back exactly this value."""
     if value is None or isinstance(value, (str, bool, int)):
         return True
     if isinstance(value, float):
         return value == value and value not in (float("inf"), float("-inf"))
     if isinstance(value, list):
-        return all(_plain_json(v) for v in value)
+        return all(plain_json(v) for v in value)
     if isinstance(value, dict):
-        return all(isinstance(k, str) and _plain_json(v) for k, v in value.items())
+        return all(isinstance(k, str) and plain_json(v) for k, v in value.items())
     return False
 
 
 class DependentsIndex:
-    """Who depends on whom, for `show` without reading every file.
+    """Who depends on whom (and whose parent is whom), for `show` without reading every file.
 
-    Valid only while every task file still has the stat key it had when the
-    index was written (and no file came or went); otherwise it is ignored.
+    Valid only for the parse cache's generation it was made from, while the folder is exactly as that
+    generation holds it (snapshot.py); otherwise it is ignored.
     """
 
     def __init__(self, path: Path | None) -> None:
         self.path = path
-        self._checked: dict[str, Any] | bool | None = False  # False: not read yet; None: not to be trusted
+        self._data: dict[str, Any] | bool | None = False  # False: not read yet
 
     @classmethod
     def for_folder(cls, tasks_dir: Path, project: str, enabled: bool = True) -> DependentsIndex:
         # the project and format are in the file name: a rename or an upgrade starts a new index
         return cls(cache_file(tasks_dir, "dependents", enabled, salt=f"{FORMAT}:{project}"))
 
-    def save(self, keys: dict[str, Key], dependents: dict[str, list[str]], project: str,
+    def exists(self) -> bool:
+        """Whether an index is on disk (a warm command only looks; `show` checks its generation)."""
+        return self.path is not None and self.path.exists()
+
+    def made_from(self, generation: str, project: str) -> bool:
+        """Whether the index on disk was made from this generation of the parse cache."""
+        data = read_cache(self.path, {"format": FORMAT, "project": project})
+        return data is not None and data.get("generation") == generation
+
+    def save(self, generation: str, dependents: dict[str, list[str]], project: str,
              children: dict[str, list[str]] | None = None) -> None:
-        if any(_mtime_of(key) > time.time() - RACY_SECONDS for key in keys.values()):
-            return  # a racily clean file could change unseen: write no index
-        write_cache(self.path, {"format": FORMAT, "project": project}, {"keys": keys, "dependents": dependents,
-                                                                       "children": children or {}})
+        write_cache(self.path, {"format": FORMAT, "project": project},
+                    {"generation": generation, "dependents": dependents, "children": children or {}})
 
-    def lookup(self, tasks_dir: Path, names: list[str], task_id: str, project: str,
+    def lookup(self, generation: str | None, task_id: str, project: str,
                relation: str = "dependents") -> list[str] | None:
-        """IDs of the tasks that depend on `task_id`, or None when the index cannot be trusted.
+        """IDs of the tasks that name `task_id` in `relation`, or None when the index cannot be trusted.
 
-        `names` are the folder's task file names now; every one must still have its stat key.
+        `generation` is the parse cache's generation that the folder is in now (None: not known).
         """
-        if self._checked is False:
-            self._checked = self._read_valid(tasks_dir, names, project)
-        data = self._checked
-        if not isinstance(data, dict):
+        if generation is None:
+            return None
+        if self._data is False:
+            self._data = read_cache(self.path, {"format": FORMAT, "project": project})
+        data = self._data
+        if not isinstance(data, dict) or data.get("generation") != generation:
             return None
         try:
             found = data[relation].get(task_id.lower(), [])
             return [str(item) for item in found] if isinstance(found, list) else None
         except (KeyError, TypeError, AttributeError):
             return None
-
-    def _read_valid(self, tasks_dir: Path, names: list[str], project: str) -> dict[str, Any] | None:
-        """The index's data when every task file still has its stat key (read and checked once)."""
-        data = read_cache(self.path, {"format": FORMAT, "project": project})
-        if data is None:
-            return None
-        try:
-            keys = data["keys"]
-            if len(keys) != len(names):
-                return None
-            folder = str(tasks_dir)
-            for name in names:
-                if keys.get(name) != stat_key(os.lstat(f"{folder}/{name}")):
-                    return None
-        except (OSError, ValueError, KeyError, TypeError, AttributeError):
-            return None
-        return data
 
 
 def first_added_cached(git_dir: Path, folder: str, use_cache: bool = True) -> dict[str, float] | None:

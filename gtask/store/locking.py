@@ -20,10 +20,12 @@ hand edit made after the crash is left as it is.
 from __future__ import annotations
 
 import base64
+import errno
 import fcntl
 import functools
 import json
 import os
+import stat
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -56,7 +58,7 @@ def exclusive(lock_path: Path) -> Iterator[bool]:
             _held[key] = (fd, depth - 1)
         return
     lock_path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    fd = open_regular(lock_path, os.O_RDWR | os.O_CREAT, "writer lock")
     try:
         _acquire(fd, lock_path)
         _held[key] = (fd, 1)
@@ -66,6 +68,45 @@ def exclusive(lock_path: Path) -> Iterator[bool]:
             del _held[key]
     finally:
         os.close(fd)  # closing drops the flock
+
+
+_KINDS = ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISDIR, "a folder"), (stat.S_ISSOCK, "a socket"),
+          (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device"))
+
+
+def open_regular(path: Path, flags: int, what: str) -> int:
+    """Open one of gtask's own files under the git directory, refusing anything but a regular file.
+
+    Never blocks (a FIFO put in its place is refused, not waited on) and never follows a symbolic link
+    (which could make gtask read or create a file elsewhere); FileNotFoundError passes through.
+    """
+    try:
+        fd = os.open(path, flags | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, 0o644)
+    except FileNotFoundError:
+        raise
+    except OSError as exc:
+        kind = "a symbolic link" if exc.errno == errno.ELOOP or os.path.islink(path) else None
+        if kind is None and exc.errno not in (errno.ENXIO, errno.EISDIR, errno.EWOULDBLOCK):
+            raise
+        raise _not_regular(path, kind or _kind(path), what) from None
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        raise _not_regular(path, next((name for test, name in _KINDS if test(mode)), "not a regular file"), what)
+    return fd
+
+
+def _kind(path: Path) -> str:
+    try:
+        mode = os.lstat(path).st_mode
+    except OSError:
+        return "not a regular file"
+    return "a symbolic link" if stat.S_ISLNK(mode) else next((n for t, n in _KINDS if t(mode)), "not a regular file")
+
+
+def _not_regular(path: Path, kind: str, what: str) -> GtaskError:
+    return GtaskError(f"gtask keeps its {what} here, but this is {kind}, not a regular file; nothing was changed: "
+                      f"look at it, remove it if nothing of yours is in it, and run the command again", path=str(path))
 
 
 def _acquire(fd: int, lock_path: Path) -> None:
@@ -113,12 +154,18 @@ def write_journal(path: Path, parent: str | None, files: dict[str, bytes | None]
             "files": {rel: None if raw is None else base64.b64encode(raw).decode() for rel, raw in files.items()},
             "wrote": wrote or {}}
     path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        mode = stat.S_IFREG
+    if not stat.S_ISREG(mode):  # a link or FIFO here is someone's, not a journal a crash left: not replaced
+        raise _not_regular(path, _kind(path), "journal of a step")
     os.replace(write_temp(path, json.dumps(data) + "\n"), path)  # whole or absent, like a task file
 
 
 def append_journal(path: Path, rel: str, hashes: list[str]) -> None:
     """Add the hashes of bytes about to be written to `rel`, on disk before they land (one line, one fsync)."""
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND)
+    fd = open_regular(path, os.O_WRONLY | os.O_APPEND, "journal of a step")
     try:
         os.write(fd, (json.dumps([rel, hashes]) + "\n").encode())
         os.fsync(fd)
@@ -135,7 +182,8 @@ def read_journal(path: Path) -> Journal | None:
     A last line cut short was being appended when the writer died: the write it announced never began.
     """
     try:
-        lines = path.read_text().splitlines()
+        with os.fdopen(open_regular(path, os.O_RDONLY, "journal of a step"), "rb") as handle:
+            lines = handle.read().decode().splitlines()
         data = json.loads(lines[0])
         files = {rel: None if raw is None else base64.b64decode(raw) for rel, raw in data["files"].items()}
         wrote = data.get("wrote")

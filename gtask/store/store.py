@@ -3,30 +3,41 @@
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
+from functools import wraps
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Concatenate, Literal, ParamSpec, TypeVar
 
-from gtask.core import schema, taskfile
-from gtask.core.config import Config, default_project_name, load_config
+from gtask.core.config import Config, default_project_name
 from gtask.core.ids import Ref, id_problem, new_id
-from gtask.core.keys import KNOWN_KEYS
 from gtask.core.model import Task, local_states, now_utc, own_state
 from gtask.errors import Conflict, GitError, InvalidTask, NotFound, Problem, UsageError
-from gtask.fsutil import create_exclusive, remove_temp_files
 from gtask.gitio.gitfiles import common_dir, find_git_dir, find_top
-from gtask.store.locking import exclusive, locked
+from gtask.store.listing import Listing
 
 if TYPE_CHECKING:
+    from gtask.core import taskfile
     from gtask.gitio.git import Git
     from gtask.store.cache import DependentsIndex
     from gtask.store.loading import Loaded
 
+P = ParamSpec("P")
+R = TypeVar("R")
 TASKS_DIR = ".tasks"
 CONFIG_NAME = "config.yaml"
+
+
+def locked(step: Callable[Concatenate[Store, P], R]) -> Callable[Concatenate[Store, P], R]:
+    """A Store method run under the clone's writer lock (as locking.locked, which a reader does not import)."""
+
+    @wraps(step)
+    def wrapper(store: Store, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        with store.lock():
+            return step(store, *args, **kwargs)
+
+    return wrapper
 
 
 class Store:
@@ -43,8 +54,8 @@ class Store:
         self._index: DependentsIndex | None = None
         self.notices: list[str] = []  # what the store did on its own (crash recovery); the CLI prints them
         self.notify: Callable[[str], None] = self.notices.append
-        self._listing: tuple[int, list[str]] | None = None  # the folder's mtime and its task file names
-        self._by_lower: dict[str, list[str]] | None = None  # stored IDs by lower-case ID, for the listing above
+        self._listing = Listing(tasks_dir)
+        self._generation: str | Literal[False] | None = False  # the parse cache generation the folder is in
 
     # -- finding a store -------------------------------------------------
 
@@ -77,6 +88,8 @@ class Store:
         tasks_dir.mkdir(exist_ok=True)
         config_path = tasks_dir / CONFIG_NAME
         if not config_path.exists():
+            from gtask.fsutil import create_exclusive
+
             name = project or default_project_name(top.name)
             text = (
                 f"project: {name}\n"
@@ -98,7 +111,10 @@ class Store:
         if self._config is None:
             path = self.tasks_dir / CONFIG_NAME
             default = self.root.name if not self.is_plain_folder else self.tasks_dir.name
-            self._config = load_config(path, default_project_name(default), self.label(path))
+            from gtask.store import config_cache
+
+            self._config = config_cache.load(self.tasks_dir, path, default_project_name(default), self.label(path),
+                                             self.use_cache)
         return self._config
 
     @property
@@ -117,14 +133,11 @@ class Store:
 
     def file_names(self) -> list[str]:
         """List the names of the `.md` files in the store, sorted (re-read when the folder changes)."""
-        try:
-            stamp = os.stat(self.tasks_dir).st_mtime_ns
-            if self._listing is None or self._listing[0] != stamp or time.time() - stamp / 1e9 < 2:
-                names = sorted(n for n in os.listdir(self.tasks_dir) if n.endswith(".md") and not n.startswith("."))
-                self._listing, self._by_lower = (stamp, names), None
-            return list(self._listing[1])
-        except FileNotFoundError:
-            raise NotFound(f"the task folder {self.tasks_dir} is gone") from None
+        return self._listing.names()
+
+    def note_listing(self, stamp: int, names: list[str], clash_free: bool = False) -> None:
+        """Remember the task file names listed when the folder had modification time `stamp` (ns)."""
+        self._listing.note(stamp, names, clash_free)
 
     def ids(self) -> list[str]:
         """Return every task ID that has a file, valid or not."""
@@ -132,12 +145,7 @@ class Store:
 
     def same_id(self, task_id: str) -> list[str]:
         """Every stored ID equal to `task_id` regardless of case."""
-        names = self.file_names()
-        if self._by_lower is None:  # built on first use: most commands never ask
-            self._by_lower = {}
-            for name in names:
-                self._by_lower.setdefault(name[:-3].lower(), []).append(name[:-3])
-        return list(self._by_lower.get(task_id.lower(), []))
+        return self._listing.same_id(task_id)
 
     def resolve_id(self, task_id: str) -> str:
         """Return the stored spelling of an ID, matched case-insensitively; raise NotFound."""
@@ -168,6 +176,8 @@ class Store:
 
     def read_file(self, task_id: str) -> taskfile.TaskFile:
         """Read and parse one task's file (no other file is read)."""
+        from gtask.core import taskfile
+
         path = self.path_of(self.checked_id(task_id))
         return taskfile.read(path, self.label(path))
 
@@ -195,6 +205,8 @@ class Store:
         return load_all(self)
 
     def _build(self, tf: taskfile.TaskFile) -> tuple[Task | None, list[Problem]]:
+        from gtask.core import schema
+
         task_id = Path(tf.label).name[:-3]
         return schema.build_task(tf, task_id, self.project, tf.label)
 
@@ -222,38 +234,21 @@ class Store:
         return self._related(task_id, "children", lambda task: [task.parent] if task.parent else [])
 
     def _related(self, task_id: str, relation: str, refs_of: Callable[[Task], list[str]]) -> list[Task]:
-        """Tasks that name `task_id` in `refs_of`: from the index when it is valid, else by reading
-        only the files that mention the ID."""
         from gtask.store.cache import DependentsIndex
+        from gtask.store.related import related
 
         if self._index is None:  # one index per store: read and checked once for dependents and children
             self._index = DependentsIndex.for_folder(self.tasks_dir, self.project, self.use_cache)
-        index = self._index
-        indexed = index.lookup(self.tasks_dir, self.file_names(), task_id, self.project, relation)
-        if indexed is not None:
-            found = []
-            for dependent in sorted(indexed):
-                try:
-                    found.append(self.get(dependent))
-                except (InvalidTask, NotFound):
-                    continue
-            return found
-        needle = task_id.lower().encode()
-        found = []
-        for name in self.file_names():
-            path = self.tasks_dir / name
-            if name[:-3].lower() == task_id.lower() or path.is_symlink():
-                continue
-            try:
-                if needle not in path.read_bytes().lower():
-                    continue
-                task = self.get(name[:-3])
-            except (OSError, InvalidTask, NotFound):
-                continue
-            refs = [Ref.parse(d) for d in refs_of(task)]
-            if any(r.is_local(self.project) and r.id.lower() == task_id.lower() for r in refs):
-                found.append(task)
-        return found
+        return related(self, self._index, task_id, relation, refs_of)
+
+    def generation(self) -> str | None:
+        """The parse cache generation the folder is exactly in now (its snapshot matches), else None: checked
+        once per store (listing the folder, so later lookups by ID need not)."""
+        if self._generation is False:
+            from gtask.store.loading import current_generation
+
+            self._generation = current_generation(self)
+        return self._generation
 
     # -- writing ---------------------------------------------------------
 
@@ -263,6 +258,9 @@ class Store:
         self._require_writable()
         git_dir = find_git_dir(self.tasks_dir)
         where = common_dir(git_dir) / "gtask" / "lock" if git_dir else self.tasks_dir / ".gtask.lock"
+        from gtask.fsutil import remove_temp_files
+        from gtask.store.locking import exclusive
+
         with exclusive(where) as first:
             if first and git_dir is not None and journal_path(git_dir).exists():
                 from gtask.store.recovery import recover
@@ -275,6 +273,8 @@ class Store:
             yield
 
     def _require_writable(self) -> None:
+        from gtask.core import taskfile
+
         if os.path.islink(self.tasks_dir):
             raise InvalidTask(taskfile.LINKED_FOLDER, path=self.label(self.tasks_dir))
         if self.is_plain_folder:
@@ -296,8 +296,13 @@ class Store:
         data = {"title": title, **{k: v for k, v in fields.items() if v not in (None, [], "")}}
         if "status" not in data:
             data["status"] = "todo"
+        from gtask.core.keys import KNOWN_KEYS
+        from gtask.fsutil import create_exclusive
+
         ordered = {k: data[k] for k in KNOWN_KEYS if k in data}
         ordered.update({k: v for k, v in data.items() if k not in ordered})
+        from gtask.core import taskfile
+
         text = render_new(ordered) + body
         path = self.path_of(task_id)
         tf = taskfile.parse(text, self.label(path))
@@ -358,7 +363,7 @@ class Store:
     def rewrite(self, task_id: str, changes_of: Callable[[taskfile.TaskFile], dict[str, Any]]) -> Task:
         """Apply the changes computed from the file's current text; a hand edit made meanwhile is re-applied on."""
         self._require_writable()
-        from gtask.core import writer  # only writers pay for its import
+        from gtask.core import taskfile, writer  # only writers pay for their import
         from gtask.fsutil import rewrite
 
         path = self.path_of(self.checked_id(task_id))
@@ -392,20 +397,9 @@ class Store:
 
     def check_dependencies(self, task_id: str, refs: list[str]) -> None:
         """Refuse local dependencies that do not exist or that would close a cycle."""
-        local = [Ref.parse(r).id for r in refs if Ref.parse(r).is_local(self.project)]
-        if not local:
-            return
-        existing = {i.lower(): i for i in self.ids()}
-        for dep in local:
-            if dep.lower() not in existing:
-                raise NotFound(f"no task {dep!r} to depend on in {self.label(self.tasks_dir)}/")
-        from gtask.core.graph import cycle_through
+        from gtask.store.related import check_dependencies
 
-        loaded = self.load()
-        cycle = cycle_through(loaded.tasks, task_id, [existing[d.lower()] for d in local], self.project)
-        if cycle:
-            raise Conflict(f"this dependency would create a cycle: {' -> '.join(cycle)}")
-
+        check_dependencies(self, task_id, refs)
 
 def repair_hint(tf: taskfile.TaskFile, line: int | None) -> str:
     """How to repair the field at `line` of a task file: `set` that key, or edit the file."""
