@@ -8,6 +8,7 @@ through `gitops`.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 _SHA_LENGTH = 40
@@ -154,3 +155,39 @@ def may_have_refs(git_dir: Path, prefix: str) -> bool:
     except OSError:
         return True
     return f" {prefix}/" in text
+
+
+_SHAPE_ENV = ("GIT_NO_REPLACE_OBJECTS", "GIT_REPLACE_REF_BASE", "GIT_GRAFT_FILE")
+
+
+def history_shape(git_dir: Path) -> str:
+    """What besides the refs' tips decides what a walk of history finds, as a short digest ("" when none of it
+    is there): the shallow boundary (`fetch --deepen`/`--unshallow` move it), grafts, replace refs, and the
+    variables that switch those. A cache of history keyed by tips is keyed by this too."""
+    shared = common_dir(git_dir)
+    parts: list[bytes] = []
+    for name in ("shallow", "info/grafts"):
+        try:
+            parts.append((shared / name).read_bytes())
+        except FileNotFoundError:
+            parts.append(b"")
+        except OSError:
+            parts.append(b"unreadable")
+    replace = shared / "refs" / "replace"
+    loose = sorted(p for p in replace.rglob("*") if p.is_file()) if replace.is_dir() else []
+    try:
+        packed = [line for line in (shared / "packed-refs").read_text().splitlines() if " refs/replace/" in line]
+    except OSError:
+        packed = []
+    for ref in loose:
+        try:
+            parts.append(ref.name.encode() + ref.read_bytes())
+        except OSError:
+            parts.append(b"unreadable")
+    parts += [line.encode() for line in packed]
+    parts += [os.environ.get(name, "").encode() for name in _SHAPE_ENV]
+    if not any(parts):
+        return ""
+    import hashlib
+
+    return hashlib.sha1(b"\0".join(parts)).hexdigest()[:16]

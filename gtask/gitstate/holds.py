@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from gtask.core.config import Config, Milestone, parse_config
@@ -159,8 +160,8 @@ def held_tasks(tasks: list[Task], milestones: dict[str, Milestone],
 
 
 def holds_for(store: Store, git: Git | None, integration_commit: str | None,
-              tasks: list[Task]) -> dict[Node, list[str]]:
-    """What the gates hold back among these tasks, from HEAD's point of view."""
+              tasks: Callable[[], list[Task]]) -> dict[Node, list[str]]:
+    """What the gates hold back among these tasks (read only when a gate may hold any), from HEAD's point of view."""
     if git is None:
         return {}
     milestones = integration_milestones(store, git, integration_commit)
@@ -169,7 +170,7 @@ def holds_for(store: Store, git: Git | None, integration_commit: str | None,
     head = git.head_commit()
     signers = integration_signers(store, git, integration_commit)
     results = gate_results(git, head, signers, integration_commit) if head else {}
-    return held_tasks(tasks, milestones, results)
+    return held_tasks(tasks(), milestones, results)
 
 
 def holds_at(git: Git, folder: str, rev: str, integration: str | None, tasks: list[Task],

@@ -17,6 +17,7 @@ back by a gate, is `waiting`. TaskGraph applies the same rule from the same
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -49,10 +50,12 @@ class Evidence:
         return version.ref if version else None
 
 
-def gather(store: Store, git: Git | None, tasks: dict[str, Task], *, gates: bool = True,
-           head: str | None = None) -> Evidence:
+def gather(store: Store, git: Git | None, tasks: dict[str, Task] | Callable[[], dict[str, Task]], *,
+           gates: bool = True, head: str | None = None) -> Evidence:
     """Read every piece of evidence about these tasks that git has (nothing without git).
 
+    `tasks` may be a function that reads them: they are needed only for a handoff on a lease ref and for
+    milestone gates, so a warm listing of a store with other branches does not read 100,000 tasks for that.
     `head` is HEAD's commit when the caller has read it already (one `rev-parse` per command).
     """
     if git is None or store.is_plain_folder or store.tasks_dir.is_symlink():
@@ -66,18 +69,38 @@ def gather(store: Store, git: Git | None, tasks: dict[str, Task], *, gates: bool
     view = scan(store, git)
     evidence = Evidence(view)
     now = now_utc()
-    by_lower = {task_id.lower(): task_id for task_id in tasks}  # once: 60 branch versions x 100,000 tasks otherwise
+    read = _Tasks(tasks)
     for key, versions in view.versions.items():
         for version in versions:
             if _takes(store, git, view, version, now):
                 evidence.taken.setdefault(key, version)
-            held = _handoff(store, git, head, version, tasks, view, by_lower)
+            held = _handoff(store, git, head, version, read, view)
             if held:
                 evidence.handoffs[key] = held
     if gates:
         evidence.gates = {node[1].lower(): names for node, names in
-                          holds_for(store, git, view.integration_commit, list(tasks.values())).items()}
+                          holds_for(store, git, view.integration_commit, lambda: list(read.all.values())).items()}
     return evidence
+
+
+class _Tasks:
+    """The tasks, read on first use, with their IDs by lower case (built once, not per branch version)."""
+
+    def __init__(self, tasks: dict[str, Task] | Callable[[], dict[str, Task]]) -> None:
+        self._tasks = tasks
+        self._by_lower: dict[str, str] | None = None
+
+    @property
+    def all(self) -> dict[str, Task]:
+        if callable(self._tasks):
+            self._tasks = self._tasks()
+        return self._tasks
+
+    def get(self, task_id: str) -> Task | None:
+        if self._by_lower is None:
+            self._by_lower = {known.lower(): known for known in self.all}
+        found = self._by_lower.get(task_id.lower())
+        return self.all[found] if found is not None else None
 
 
 def _takes(store: Store, git: Git, view: BranchView, version: RefVersion, now: datetime) -> bool:
@@ -93,23 +116,24 @@ def _takes(store: Store, git: Git, view: BranchView, version: RefVersion, now: d
     return not tombstone_is_void(store, git, version.task_id, version.commit, view)
 
 
-def _handoff(store: Store, git: Git, head: str | None, version: RefVersion, tasks: dict[str, Task],
-             view: BranchView, by_lower: dict[str, str]) -> list[str]:
-    """The unfinished prerequisites a handoff kept on a lease ref adds, while that handoff is not in HEAD.
-
-    `by_lower` maps the lower-case IDs of `tasks` to their spelling."""
+def _handoff(store: Store, git: Git, head: str | None, version: RefVersion, tasks: _Tasks,
+             view: BranchView) -> list[str]:
+    """The unfinished prerequisites a handoff kept on a lease ref adds, while that handoff is not in HEAD."""
 
     def find(task_id: str) -> Task | None:
-        if task_id.lower() in by_lower:
-            return tasks[by_lower[task_id.lower()]]
+        known = tasks.get(task_id)
+        if known is not None:
+            return known
         try:
-            return store.get(task_id) if version.ref.startswith("lease@") else None
+            return store.get(task_id)
         except GtaskError:
             return None  # not here (yet), or broken: not finished here
 
     task = version.task
-    here = tasks.get(by_lower.get(version.task_id.lower(), ""))
-    if not version.ref.startswith("lease@") or task is None or task.status == "in_progress" or here is None:
+    if not version.ref.startswith("lease@") or task is None or task.status == "in_progress":
+        return []
+    here = tasks.get(version.task_id)
+    if here is None:
         return []
     present = {d.lower() for d in here.depends_on}
     added = [d for d in task.depends_on if d.lower() not in present]

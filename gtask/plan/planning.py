@@ -89,7 +89,7 @@ class Plan:
             evidence = resolver.Evidence()  # one branch, no milestones: git cannot change a state, and is not run
         else:
             git, head = (git, None) if git is not None else resolver.repository_at_head(store)
-            evidence = resolver.gather(store, git, loaded.tasks, head=head)
+            evidence = resolver.gather(store, git, lambda: loaded.tasks, head=head)  # read only if needed
 
         def build() -> TaskGraph:  # only when the ranking is not remembered, or for blocked, order, graph
             added = _remembered_added(store) if git is None else None
