@@ -12,6 +12,7 @@ from pathlib import Path
 from gtask.core import schema, taskfile
 from gtask.core.model import Task
 from gtask.errors import InvalidTask, Problem
+from gtask.store.cache import KEPT_LINES
 
 PARALLEL_PARSE_MIN = 1500  # below this, starting worker processes costs more than it saves
 _SHARED_TEXT = ("status", "lane", "milestone", "assignee", "claimed_by", "parent")  # few distinct values per store
@@ -59,6 +60,7 @@ def parse_for_listing(path: str, label: str, project: str) -> tuple[Task | None,
     task, problems = schema.build_task(tf, os.path.basename(path)[:-3], project, label)
     if task is not None:
         task.body = None  # listings carry no body; get() reads the whole file
+        task.lines = {key: task.lines[key] for key in KEPT_LINES if key in task.lines}  # as the cache keeps them
         _share_text(task)
     return task, problems
 
