@@ -8,6 +8,7 @@ from itertools import permutations
 from pathlib import Path
 from typing import Any
 
+import pytest
 from conftest import git, make_repo, run_process, task_text
 
 from gtask.gitio.git import Git
@@ -162,9 +163,10 @@ def test_log_reads_new_commits_and_forgets_deleted_branches_as_a_fresh_read_does
     assert on_side not in {c for c, _ in gone} and gone == log_commits(repo, "a", GTASK_NO_CACHE="1")
 
 
-def test_log_of_a_task_walks_no_history_while_the_refs_stay(tmp_path: Path) -> None:
+def test_log_of_a_task_walks_no_history_while_the_refs_stay(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     repo = make_repo(tmp_path, "r", {"a": task_text("A"), "b": task_text("B")})
-    for n in range(20):
+    for n in range(20):  # a minute apart: ordering commits of one second is a bounded walk (test_history_exact)
+        monkeypatch.setenv("GIT_COMMITTER_DATE", f"2020-01-01T00:{n:02d}:00+00:00")
         git(repo, "commit", "-q", "--allow-empty", "-m", f"fix {n}\n\nCloses: {'ab'[n % 2]}")
     assert len(log_commits(repo, "b")) == 11  # reads the history once for every task
     trace = tmp_path / "trace.txt"

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from conftest import git, make_repo, run_process, task_text
+from test_ages_exact import DAY, OLD, commit
 from test_fleet import clone, make_remote
 
 MODES = ((), ("--json",), ("--all",))
@@ -37,13 +38,16 @@ def remembered(first: Path) -> list[str]:
     return texts
 
 
-def check(cwd: Path, repos: list[str], *modes: tuple[str, ...]) -> dict[tuple[str, ...], str]:
-    """Warm `view` (twice: remembering, then remembered) prints what `--no-cache` prints, in every mode."""
+def check(cwd: Path, repos: list[str], *modes: tuple[str, ...],
+          env: dict[str, str] | None = None) -> dict[tuple[str, ...], str]:
+    """Warm `view` (twice: remembering, then remembered) and `--no-cache` print what GTASK_NO_CACHE prints, in every
+    mode."""
     printed = {}
     for mode in modes or MODES:
-        runs = [run_process(cwd, *extra, "view", *repos, *mode) for extra in ((), (), ("--no-cache",))]
+        runs = [run_process(cwd, *extra, "view", *repos, *mode, env=env) for extra in ((), (), ("--no-cache",))]
+        runs.append(run_process(cwd, "view", *repos, *mode, env={**(env or {}), "GTASK_NO_CACHE": "1"}))
         assert all(r.returncode == 0 for r in runs), runs[-1].stderr
-        assert [(r.stdout, r.stderr) for r in runs[:2]] == [(runs[2].stdout, runs[2].stderr)] * 2, mode
+        assert [(r.stdout, r.stderr) for r in runs[:3]] == [(runs[3].stdout, runs[3].stderr)] * 3, mode
         printed[mode] = runs[0].stdout
     return printed
 
@@ -172,3 +176,72 @@ def test_a_config_file_changed_a_moment_ago_is_not_trusted(tmp_path: Path) -> No
     backdate(api)
     assert check(api, [str(api)], ()) == printed
     assert_served(api, printed)
+
+
+def test_a_deeper_history_replaced_commits_and_grafts_change_the_warm_view(tmp_path: Path) -> None:
+    """Tasks' ages rank the ready tasks; they change with the history under an unmoved HEAD."""
+    origin = make_repo(tmp_path, "origin", {})
+    (origin / ".tasks" / "zeta.md").write_text(task_text("Zeta old"))
+    commit(origin, "zeta", OLD + DAY)
+    (origin / ".tasks" / "alpha.md").write_text(task_text("Alpha new"))
+    alpha = commit(origin, "alpha", OLD + 2 * DAY)
+    for n in range(3):
+        (origin / "R").write_text(f"{n}\n")
+        commit(origin, "other", OLD + (3 + n) * DAY)
+    shallow = tmp_path / "shallow"
+    git(tmp_path, "clone", "-q", "--depth", "1", f"file://{origin}", str(shallow))
+    backdate(shallow)
+
+    def ready(env: dict[str, str] | None = None) -> list[str]:
+        printed = check(shallow, ["."], (), env=env)
+        assert_served(shallow, printed)
+        return [line.split()[1] for line in printed[()].splitlines() if line.strip().startswith("ready ")]
+
+    assert ready() == ["origin:alpha", "origin:zeta"]  # both added by the boundary commit
+    git(shallow, "fetch", "-q", "--deepen=1")  # still shallow, the same refs: new ages
+    assert ready() == ["origin:alpha", "origin:zeta"]
+    git(shallow, "fetch", "-q", "--deepen=3")  # down to Zeta's commit
+    assert (shallow / ".git" / "shallow").exists() and ready() == ["origin:zeta", "origin:alpha"]
+    git(shallow, "fetch", "-q", "--unshallow")
+    git(shallow, "replace", "--graft", alpha)  # Alpha's commit without a parent adds both
+    assert ready() == ["origin:alpha", "origin:zeta"]
+    assert ready({"GIT_NO_REPLACE_OBJECTS": "1"}) == ["origin:zeta", "origin:alpha"]
+    git(shallow, "replace", "-d", alpha)
+    assert ready() == ["origin:zeta", "origin:alpha"]
+    (shallow / ".git" / "info" / "grafts").write_text(f"{alpha}\n")
+    assert ready() == ["origin:alpha", "origin:zeta"]
+
+
+def test_a_replaced_integration_commit_changes_warm_workspace_reads(tmp_path: Path) -> None:
+    """`git replace` makes the integration branch's commit read as another one: the remembered tasks of a
+    workspace repository and the evidence of its other branches are read again."""
+    api = make_repo(tmp_path, "api", {"a": task_text("A"), "b": task_text("B")})
+    git(api, "switch", "-q", "-c", "agent/x")
+    (api / ".tasks" / "a.md").write_text(task_text("A", "in_progress").replace(
+        "status: in_progress", "status: in_progress\nclaimed_by: alice\nlease_until: '2999-01-01T00:00:00Z'"))
+    git(api, "commit", "-q", "-am", "claim a")
+    git(api, "switch", "-q", "main")
+    (api / ".tasks" / "c.md").write_text(task_text("C", priority="0"))
+    git(api, "add", "-A")
+    git(api, "commit", "-q", "-m", "c")
+    other = git(api, "commit-tree", "-p", "HEAD", "-m", "other", git(api, "rev-parse", "HEAD~1^{tree}"))
+    backdate(api)
+
+    def reads(env: dict[str, str] | None = None) -> list[str]:
+        printed = []
+        for args in (("ready", "--repo", "."), ("order", "--repo", "."), ("blocked", "--repo", ".")):
+            runs = [run_process(api, *args, env=env), run_process(api, *args, env=env),
+                    run_process(api, *args, env={**(env or {}), "GTASK_NO_CACHE": "1"})]
+            assert [(r.returncode, r.stdout, r.stderr) for r in runs[:2]] == \
+                [(runs[2].returncode, runs[2].stdout, runs[2].stderr)] * 2, args
+            printed.append(runs[0].stdout)
+        return printed
+
+    assert "api:c" in reads()[0]
+    git(api, "replace", git(api, "rev-parse", "main"), other)  # main reads as a commit without C
+    assert "api:c" not in reads()[0]
+    assert "api:c" in reads({"GIT_NO_REPLACE_OBJECTS": "1"})[0]
+    assert "api:c" not in check(api, ["."], ("--all",))[("--all",)]
+    unclaimed = git(api, "commit-tree", "-p", "main~1", "-m", "no claim", git(api, "rev-parse", "main~1^{tree}"))
+    git(api, "replace", git(api, "rev-parse", "agent/x"), unclaimed)  # the claim on agent/x reads as gone
+    assert "api:a" in reads()[0]

@@ -26,7 +26,8 @@ def check(ctx: click.Context, only_files: bool, files: tuple[str, ...], workspac
         raise click.UsageError("name files only with --files")
     if only_files:
         base = Path(ctx.find_root().params.get("directory") or ".")
-        found, count = check_files([base / name for name in files])
+        use_cache = not ctx.find_root().params.get("no_cache")
+        found, count = check_files([base / name for name in files], use_cache=use_cache)
     elif repos or workspace_file:
         workspace = load_workspace(ctx, repos, workspace_file, worktree, as_json)
         found = check_workspace(workspace)

@@ -310,8 +310,8 @@ class Git:
 
     def first_added(self, folder: str, revisions: str = "HEAD") -> dict[str, float]:
         """Map each file name ever added under `folder` (in `revisions`, a commit or `OLD..NEW`) to its first add."""
-        out = self.run("log", "--diff-filter=A", "--format=%x00%ct", "--name-only", "--no-renames",
-                       revisions, "--", folder, check=False).stdout
+        out = self.run("log", "--full-history", "--diff-filter=A", "--format=%x00%ct", "--name-only", "--no-renames",
+                       revisions, "--", folder, check=False).stdout  # every parent: OLD..NEW reads merge exactly
         added: dict[str, float] = {}
         stamp = 0.0
         for line in out.splitlines():

@@ -176,9 +176,10 @@ def history_shape(git_dir: Path) -> str:
     replace = shared / "refs" / "replace"
     loose = sorted(p for p in replace.rglob("*") if p.is_file()) if replace.is_dir() else []
     try:
-        packed = [line for line in (shared / "packed-refs").read_text().splitlines() if " refs/replace/" in line]
+        text = (shared / "packed-refs").read_text()
     except OSError:
-        packed = []
+        text = ""
+    packed = [line for line in text.splitlines() if " refs/replace/" in line] if " refs/replace/" in text else []
     for ref in loose:
         try:
             parts.append(ref.name.encode() + ref.read_bytes())

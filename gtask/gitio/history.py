@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from gtask.gitio.git import Git
 
@@ -25,6 +26,14 @@ class Change:
     @property
     def is_merge(self) -> bool:
         return len(self.parents) > 1
+
+
+def instant(date: str) -> float:
+    """The moment a strict ISO date (`%cI`) names, in seconds since the epoch: dates compare across time zones."""
+    try:
+        return datetime.fromisoformat(date).timestamp()
+    except ValueError:
+        return 0.0  # not a date git wrote: first, in a fixed place
 
 
 def first_parent_changes(git: Git, tip: str, paths: Iterable[str]) -> list[Change]:
@@ -127,6 +136,41 @@ class Ancestry:
                     seen.add(parent)
                     stack.append(parent)
         return False
+
+
+def layers(git: Git, groups: Iterable[list[str]]) -> dict[str, int]:
+    """For commits in groups (those of one second): how deep each lies below the others of its group: 0 when none
+    of them reaches it, else the most of them on one path down to it. An ancestor is deeper than its descendants;
+    a fact of the group alone, not of the order it came in. Two git processes for all groups: the merge base of all
+    of them, and one `rev-list` of what lies between it and them (where every path between two of them runs).
+    """
+    groups = [list(dict.fromkeys(group)) for group in groups]
+    wanted = list(dict.fromkeys(commit for group in groups if len(group) > 1 for commit in group))
+    depth = {commit: 0 for group in groups for commit in group}
+    if not wanted:
+        return depth
+    bases = git.run("merge-base", "--octopus", "--all", *wanted, check=False).stdout.split() \
+        if len(wanted) <= _ON_COMMAND_LINE else []  # more: the whole listing below them (as exact, longer)
+    revs = "".join(f"{rev}\n" for rev in [*wanted, *(f"^{base}" for base in bases)])
+    rows = [line.split() for line in git.run("rev-list", "--topo-order", "--parents", "--stdin", input=revs,
+                                             check=False).stdout.splitlines()]
+    position = {row[0]: number for number, row in enumerate(rows)}
+    for group in groups:
+        members, listed = set(group), [position[commit] for commit in group if commit in position]
+        above: dict[str, int] = {}  # most members on one path down to a commit, itself not counted
+        for commit, *parents in rows[min(listed, default=0):max(listed, default=-1) + 1]:  # children come first
+            if commit in above or commit in members:
+                here = above.get(commit, 0) + (commit in members)
+                for parent in parents:
+                    above[parent] = max(above.get(parent, 0), here)
+        for commit in group:
+            depth[commit] = above.get(commit, 0)
+        for commit in (c for c in group if c not in position and len(group) > 1):  # a merge base: below all
+            depth[commit] = 1 + max((depth[c] for c in group if c in position), default=0)
+    return depth
+
+
+_ON_COMMAND_LINE = 1000  # commits named to `git merge-base` at most (its arguments; rev-list reads its own)
 
 
 def touching(git: Git, revs: list[str], folder: str) -> dict[str, list[str]]:

@@ -124,7 +124,7 @@ def _diffs(git: Git, pairs: list[tuple[str, str]], folder: str,
            use_cache: bool) -> dict[str, list[tuple[str, str, str]]]:
     """What each branch tip changed since its base, remembered by (tip, base): commits never change."""
     path = cache_path(git.git_dir, "branch-diffs", use_cache)
-    stamp = {"format": DIFFS_FORMAT, "folder": folder}
+    stamp = {"format": DIFFS_FORMAT, "folder": folder, "shape": _shape(git, use_cache)}  # a replace ref swaps trees
     known = read_cache(path, stamp)
     diffs: dict[str, list[Any]] = {}  # (name, old blob, new blob) lists from the cache, triples from git
     if known is not None and isinstance(known.get("diffs"), dict):
@@ -140,15 +140,21 @@ def _diffs(git: Git, pairs: list[tuple[str, str]], folder: str,
     return result
 
 
+def _shape(git: Git, use_cache: bool) -> str:
+    """The history's shape (shallow boundary, grafts, replace refs) for a cache key; not read without caches."""
+    return gitfiles.history_shape(git.git_dir) if use_cache else ""
+
+
 def _fork_points(git: Git, tips: list[str], base: str, use_cache: bool) -> dict[str, str | None]:
     """`git.fork_points`, remembered by (tip, base): commits never change, so a warm scan walks no history."""
     path = cache_path(git.git_dir, "fork-points", use_cache)
-    known = read_cache(path, {"format": 1, "base": base})
+    stamp = {"format": 1, "base": base, "shape": _shape(git, use_cache)}  # merge bases move with the history's shape
+    known = read_cache(path, stamp)
     forks = known.get("forks") if known else None
     if isinstance(forks, dict) and all(tip in forks and isinstance(forks[tip], (str, type(None))) for tip in tips):
         return {tip: forks[tip] for tip in tips}
     found = git.fork_points(tips, base)
-    write_cache(path, {"format": 1, "base": base}, {"forks": found})
+    write_cache(path, stamp, {"forks": found})
     return found
 
 

@@ -22,13 +22,14 @@ from gtask.core import taskfile
 from gtask.core.ids import Ref
 from gtask.errors import GtaskError
 from gtask.gitio.git import ZERO, Git
-from gtask.gitio.history import Change, changes_outside, first_parent_changes
+from gtask.gitio.gitfiles import history_shape
+from gtask.gitio.history import Change, changes_outside, first_parent_changes, instant, layers
 from gtask.store.cache import cache_path, read_cache, write_cache
 
 _CLOSING_LINE = re.compile(r"^[ \t]*(?:closes|fixes|resolves)[ \t]*:[ \t]*(.+?)[ \t]*$", re.I | re.M)
 GREP = "^[[:space:]]*(closes|fixes|resolves)[[:space:]]*:"
-CACHE_FORMAT = 3
-LANDINGS_FORMAT = 1
+CACHE_FORMAT = 4  # 4: lines carry their commit's date; the history's shape is part of the key
+LANDINGS_FORMAT = 2
 
 
 def _line_refs(value: str) -> list[Ref] | None:
@@ -89,14 +90,22 @@ class Evidence:
         return {"commit": self.commit, "date": self.date, "subject": self.subject}
 
 
+def newest_first(date: str, commit: str, depth: dict[str, int]) -> tuple[float, int, str]:
+    """The one order of closing commits, whichever way they were read: newest committer date (the instant), in one
+    second a descendant before its ancestors (`depth`, from `layers`), then commit ID. A full `git log` and a cache
+    read on from an older tip both end in it, so `reconcile` takes the same first one."""
+    return -instant(date), depth.get(commit, 0), commit
+
+
 @dataclass
 class EvidenceIndex:
-    """Closing commits reachable from one tip, newest first, keyed by `project:id` (lower case)."""
+    """Closing commits reachable from one tip, newest first (`newest_first`), keyed by `project:id` (lower case)."""
 
     tip: str | None
     by_ref: dict[str, list[Evidence]] = field(default_factory=dict)
     known: set[str] | None = None  # lower-case `project:id` of the tasks that exist; None: not checked
-    lines: list[tuple[str, str]] = field(default_factory=list)  # (commit, text after the colon), newest first
+    lines: list[tuple[str, str, str]] = field(default_factory=list)  # (commit, date, text after the colon)
+    depth: dict[str, int] = field(default_factory=dict)  # `layers` among the closing commits of one second (else 0)
 
     def of(self, project: str, task_id: str) -> list[Evidence]:
         found = self.by_ref.get(f"{project}:{task_id}".lower(), [])
@@ -108,12 +117,12 @@ class EvidenceIndex:
     def ignored(self, known: list[str] | set[str], project: str) -> list[tuple[str, str, str]]:
         """The closing lines that close nothing (prose, or tasks that do not exist): commit, line, why; newest first."""
         ids = {task_id.lower() for task_id in known}
-        return [(commit, value, why) for commit, value in self.lines
+        return [(commit, value, why) for commit, _, value in self.lines
                 if (why := _why_ignored(_line_refs(value), ids, project)) is not None]
 
     def add(self, project: str, message: str, evidence: Evidence) -> None:
         for value, found in closing_lines(message):
-            self.lines.append((evidence.commit, value))
+            self.lines.append((evidence.commit, evidence.date, value))
             if found is None:
                 continue
             keys = tuple(f"{ref.project or project}:{ref.id}".lower() for ref in found)
@@ -122,6 +131,28 @@ class EvidenceIndex:
                 proof = Evidence(evidence.commit, evidence.date, evidence.subject, keys)
                 if all(e.commit != proof.commit for e in entries):
                     entries.append(proof)
+
+    def merge(self, git: Git, older: EvidenceIndex) -> None:
+        """Add the evidence of an older tip's index (other commits than these), then put all in the one order.
+
+        The commits of a second that gained one are layered again (`layers`: two git processes), so the order
+        is that of a full read; a second without new commits keeps its layers."""
+        fresh = {commit for commit, _, _ in self.lines}
+        for key, entries in older.by_ref.items():
+            self.by_ref.setdefault(key, []).extend(e for e in entries if e not in self.by_ref[key])
+        self.lines += older.lines
+        self.depth = dict(older.depth)
+        second = {commit: int(instant(date)) for commit, date, _ in self.lines}
+        touched = {second[commit] for commit in fresh}
+        groups: dict[int, list[str]] = {}
+        for commit, when in second.items():
+            if when in touched:
+                groups.setdefault(when, []).append(commit)
+        self.depth.update(layers(git, list(groups.values())))
+        self.depth = {commit: depth for commit, depth in self.depth.items() if depth}
+        for entries in self.by_ref.values():
+            entries.sort(key=lambda e: newest_first(e.date, e.commit, self.depth))
+        self.lines.sort(key=lambda line: newest_first(line[1], line[0], self.depth))  # stable: message order kept
 
 
 def scan(git: Git, tip: str | None, project: str, use_cache: bool = True,
@@ -140,7 +171,8 @@ def _scan(git: Git, tip: str | None, project: str, use_cache: bool) -> EvidenceI
     if tip is None:
         return EvidenceIndex(None)
     path = cache_path(git.git_dir, f"evidence-{project}", use_cache)
-    index, since = _read_cache(path, git, tip)
+    stamp = {"format": CACHE_FORMAT, "shape": history_shape(git.git_dir) if path else ""}
+    index, since = _read_cache(path, stamp, git, tip)
     if index.tip == tip:
         return index
     revs = [tip] + ([f"^{since}"] if since else [])
@@ -148,24 +180,25 @@ def _scan(git: Git, tip: str | None, project: str, use_cache: bool) -> EvidenceI
     fresh = EvidenceIndex(tip)
     for commit, date, subject, body, *_ in records:
         fresh.add(project, body, Evidence(commit, date, subject))
-    for key, entries in index.by_ref.items():  # older evidence goes after the new
-        fresh.by_ref.setdefault(key, []).extend(e for e in entries if e not in fresh.by_ref[key])
-    fresh.lines += index.lines
-    write_cache(path, {"format": CACHE_FORMAT}, {
-        "tip": fresh.tip, "lines": [list(line) for line in fresh.lines],
+    fresh.merge(git, index)  # a cold read merges an empty index: the same order either way
+    write_cache(path, stamp, {
+        "tip": fresh.tip, "lines": [list(line) for line in fresh.lines], "depth": fresh.depth,
         "by_ref": {k: [[e.commit, e.date, e.subject, list(e.line)] for e in v] for k, v in fresh.by_ref.items()},
     })
     return fresh
 
 
-def _read_cache(path: Path | None, git: Git, tip: str) -> tuple[EvidenceIndex, str | None]:
-    data = read_cache(path, {"format": CACHE_FORMAT})
+def _read_cache(path: Path | None, stamp: dict[str, object], git: Git, tip: str) -> tuple[EvidenceIndex, str | None]:
+    """The cached index and the tip to read on from; nothing when it was made of another shape of history
+    (a shallow boundary moved, a graft or replace ref: the same tips reach other commits)."""
+    data = read_cache(path, stamp)
     if data is None or not isinstance(data.get("tip"), str):
         return EvidenceIndex(None), None
     try:
         index = EvidenceIndex(data["tip"], {str(k): [Evidence(e[0], e[1], e[2], tuple(e[3])) for e in v]
                                             for k, v in data["by_ref"].items()},
-                              lines=[(str(commit), str(value)) for commit, value in data["lines"]])
+                              lines=[(str(commit), str(date), str(value)) for commit, date, value in data["lines"]],
+                              depth={str(commit): int(depth) for commit, depth in data["depth"].items()})
     except (ValueError, KeyError, TypeError, AttributeError):
         return EvidenceIndex(None), None  # a cache of another shape is simply not used
     if index.tip == tip:
@@ -198,12 +231,14 @@ class Landing:
 def landings(git: Git, tip: str | None, folder: str, task_ids: list[str], use_cache: bool = True) -> dict[str, Landing]:
     """For tasks `done` at `tip` (the caller knows) that no closing line names: those whose `done` came with work.
 
-    Remembered by `tip`: a task asked about again before the tip moves costs no git (see `_landings`).
+    Remembered by `tip` and `history_shape`: a task asked about again before the tip moves costs no git
+    (see `_landings`).
     """
     if tip is None or not task_ids:
         return {}
     path = cache_path(git.git_dir, "landings", use_cache)
-    stamp = {"format": LANDINGS_FORMAT, "tip": tip, "folder": folder}
+    shape = history_shape(git.git_dir) if path else ""
+    stamp = {"format": LANDINGS_FORMAT, "tip": tip, "folder": folder, "shape": shape}
     data = read_cache(path, stamp)
     known: dict[str, list[str] | None] = {}
     if data is not None and isinstance(data.get("tasks"), dict):

@@ -2,7 +2,9 @@
 
 `gtask log ID` reads one task's entries from it instead of walking the whole history twice. Both facts
 belong to single commits (a change to the file, a closing line), so when the refs only moved forward
-the index reads only the new commits (`git log NEW --not OLD`); otherwise it reads them all again.
+the index reads only the new commits (`git log NEW --not OLD`); otherwise it reads them all again. So it does
+when the history's shape changed (`history_shape`: a deepened clone, a graft, a replace ref), which the same
+tips can reach other commits through.
 """
 
 from __future__ import annotations
@@ -11,11 +13,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from gtask.gitio.git import Git
+from gtask.gitio.gitfiles import history_shape
 from gtask.gitio.history import messages, still_reachable, touching
 from gtask.gitstate.evidence import GREP, closed_refs
 from gtask.store.cache import cache_path, read_cache, write_cache
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2  # 2: keyed by the history's shape too
 
 
 @dataclass
@@ -43,7 +46,8 @@ def history_index(git: Git, folder: str, tips: list[str], use_cache: bool = True
     """The index for these tips, from the cache when it holds them, reading only new commits when it can."""
     tips = sorted(set(tips))
     path = cache_path(git.git_dir, "history-index", use_cache)
-    old = _read(path, folder)
+    stamp = {"format": CACHE_FORMAT, "folder": folder, "shape": history_shape(git.git_dir) if path else ""}
+    old = _read(path, stamp)
     if old is not None and old.tips == tips:
         return old
     if old is not None and old.tips and still_reachable(git, old.tips, tips):
@@ -51,8 +55,7 @@ def history_index(git: Git, folder: str, tips: list[str], use_cache: bool = True
         index = old
     else:
         index = _walk(git, folder, tips, [])
-    write_cache(path, {"format": CACHE_FORMAT, "folder": folder},
-                {"tips": index.tips, "files": index.files, "closes": index.closes})
+    write_cache(path, stamp, {"tips": index.tips, "files": index.files, "closes": index.closes})
     return index
 
 
@@ -65,8 +68,8 @@ def _walk(git: Git, folder: str, tips: list[str], exclude: list[str]) -> History
     return index
 
 
-def _read(path: Path | None, folder: str) -> HistoryIndex | None:
-    data = read_cache(path, {"format": CACHE_FORMAT, "folder": folder})
+def _read(path: Path | None, stamp: dict[str, object]) -> HistoryIndex | None:
+    data = read_cache(path, stamp)
     if data is None:
         return None
     try:

@@ -19,16 +19,21 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from gtask.core.config import Config, Milestone, parse_config
-from gtask.core.graph import Node
 from gtask.core.model import Task
-from gtask.core.trailers import parse_trailers
-from gtask.gitio.git import Git
+from gtask.errors import GtaskError
+from gtask.gitio import gitfiles
+from gtask.store.cache import cache_path, read_cache, write_cache
 from gtask.store.store import CONFIG_NAME, Store
+
+if TYPE_CHECKING:  # a warm read that asks only `may_hold` loads neither the git module nor the graph
+    from gtask.core.graph import Node
+    from gtask.gitio.git import Git
 
 RESULTS = ("passed", "failed")
 _OBJECT_NAME = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?")  # a full SHA-1 or SHA-256 name, never an option
@@ -69,6 +74,79 @@ def integration_milestones(store: Store, git: Git, commit: str | None) -> dict[s
     """The milestones of the config at `commit` (the integration branch's tip), read from git objects."""
     config = _config_at(git, tasks_folder(store, git), commit, store.project)
     return config.milestones if config else {}
+
+
+ORDERED_FORMAT = 1
+
+
+def may_hold(store: Store) -> bool:
+    """Whether a gate may hold a task back: the integration branch's config orders milestones (`after`).
+
+    The answer is remembered by the integration branch's commit, read from git's own files, so a warm read
+    starts no git process; git is asked when that record is missing or the files cannot tell the commit.
+    Only for a repository whose one branch is checked out (`resolver.can_add_evidence` asks it then).
+    """
+    if store.is_plain_folder or store.tasks_dir.is_symlink():
+        return False  # the resolver reads no evidence for these (a linked folder is refused everywhere)
+    git_dir, folder = gitfiles.find_git_dir(store.tasks_dir), _folder(store)
+    if git_dir is None or folder is None:
+        return False
+    branch = gitfiles.integration_branch(git_dir, store.config.integration_branch)
+    known, commit = _tip(git_dir, branch) if branch else (True, None)
+    if known and commit is None:
+        return False  # no integration branch (yet): no config there, no gate
+    path = cache_path(git_dir, "integration-gates", store.use_cache) if known else None
+    stamp = {"format": ORDERED_FORMAT, "commit": commit, "folder": folder}
+    record = read_cache(path, stamp)
+    if record is not None and isinstance(record.get("ordered"), bool):
+        return bool(record["ordered"])
+    ordered = _orders_milestones(store, commit)
+    if ordered is None:
+        return True  # git cannot tell (say, a config that does not parse there): let the resolver ask and report
+    write_cache(path, stamp, {"ordered": ordered})
+    return ordered
+
+
+def _folder(store: Store) -> str | None:
+    """The task folder's path from the work tree's top, read from the file system (None when not below it)."""
+    top = gitfiles.find_top(store.tasks_dir)
+    try:
+        return store.tasks_dir.resolve().relative_to(top.resolve()).as_posix() if top else None
+    except ValueError:
+        return None
+
+
+def _tip(git_dir: Path, branch: str) -> tuple[bool, str | None]:
+    """(known, commit) of a local branch from git's files: (True, None) when it does not exist (an unborn HEAD),
+    (False, None) when only git can tell (a ref these readers do not parse)."""
+    ref = f"refs/heads/{branch}"
+    commit = gitfiles.read_ref(git_dir, ref)
+    if commit is not None:
+        return True, commit
+    shared = gitfiles.common_dir(git_dir)
+    try:
+        packed = (shared / "packed-refs").read_text(errors="replace")
+    except FileNotFoundError:
+        packed = ""
+    except OSError:
+        return False, None
+    absent = not (shared / ref).exists() and f" {ref}\n" not in f"{packed}\n" and not (shared / "reftable").exists()
+    return absent, None
+
+
+def _orders_milestones(store: Store, commit: str | None) -> bool | None:
+    """Whether the config on the integration branch (at `commit`, else as git finds it) orders milestones;
+    None when git cannot tell."""
+    from gtask.gitstate.branches import integration_commit
+
+    try:
+        git = store.repository()
+        if git is None:
+            return False
+        commit = commit or integration_commit(store, git)
+        return any(m.after for m in integration_milestones(store, git, commit).values())
+    except GtaskError:
+        return None
 
 
 def signers_at(git: Git, folder: str, commit: str | None) -> bytes | None:
@@ -113,6 +191,10 @@ def gate_results(git: Git, rev: str, signers: bytes | None = None,
     A result counts only when the commit it ran on is in the history of `integration` (else of `rev`):
     one `git merge-base --is-ancestor` per distinct tested commit, only for results that would count.
     """
+    import tempfile
+
+    from gtask.core.trailers import parse_trailers
+
     latest: dict[str, GateResult] = {}
     records = git.log_records("--format=%H%x00%cI%x00%B", "-E", "--grep=^Gate-Result: ", rev)
     if not records:

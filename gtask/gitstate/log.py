@@ -10,7 +10,7 @@ from gtask.core import taskfile
 from gtask.core.trailers import parse_trailers
 from gtask.errors import GtaskError, UsageError
 from gtask.gitio.git import Git
-from gtask.gitio.history import read_commits
+from gtask.gitio.history import instant, layers, read_commits
 from gtask.gitstate import evidence
 from gtask.gitstate.history_index import history_index
 from gtask.store.store import Store
@@ -94,19 +94,14 @@ def _add_landing(store: Store, git: Git, task_id: str, rel: str, entries: dict[s
 
 
 def _chronological(git: Git, entries: dict[str, LogEntry]) -> list[LogEntry]:
-    """Oldest first; commits in the same second are put in ancestry order (asking git)."""
-    groups: dict[str, list[LogEntry]] = {}
-    for entry in entries.values():
-        groups.setdefault(entry.date, []).append(entry)
-    result = []
-    for date in sorted(groups):
-        group = groups[date]
-        if 1 < len(group) <= 20:
-            commits = [e.commit for e in group]
-            older = {c: sum(git.is_ancestor(o, c) for o in commits if o != c) for c in commits}
-            group.sort(key=lambda e: (older[e.commit], e.commit))  # unrelated ones in a fixed order
-        result.extend(group)
-    return result
+    """Oldest first by the instant of the commit date (whatever its time zone); commits in the same second in
+    ancestry order (`layers`: an ancestor before its descendants), then by ID: one order however they were read."""
+    second = {commit: int(instant(entry.date)) for commit, entry in entries.items()}
+    groups: dict[int, list[str]] = {}
+    for commit, when in second.items():
+        groups.setdefault(when, []).append(commit)
+    depth = layers(git, [group for group in groups.values() if len(group) > 1])
+    return sorted(entries.values(), key=lambda e: (second[e.commit], -depth.get(e.commit, 0), e.commit))
 
 
 def _entry(commit: str, date: str, author: str, subject: str, body: str, task_id: str, project: str,

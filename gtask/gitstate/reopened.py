@@ -1,7 +1,8 @@
 """Closing evidence older than a task file's last change does not close it again: a reopening outlives it.
 
 `reconcile` (which closes by it) and `status` (which shows it) ask the same question and get the same answer.
-It changes only when the integration branch's tip moves, so it is remembered by that commit; a new tip costs
+It changes only when the integration branch's tip moves (or the history's shape: a deepened clone, a graft), so
+it is remembered by that commit and `history_shape`; a new tip costs
 one `git log` of the task folder and one `git rev-list` of what lies below the files' last changes,
 however many commits and tasks.
 """
@@ -9,11 +10,12 @@ however many commits and tasks.
 from __future__ import annotations
 
 from gtask.gitio.git import Git
+from gtask.gitio.gitfiles import history_shape
 from gtask.gitio.history import Ancestry, newest_changes
 from gtask.gitstate.evidence import Evidence
 from gtask.store.cache import cache_path, read_cache, write_cache
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2  # 2: keyed by the history's shape too
 
 
 def current(proofs: list[Evidence], superseded: set[str]) -> list[Evidence]:
@@ -31,7 +33,8 @@ def superseded(git: Git, tip: str | None, folder: str, asked: dict[str, list[Evi
         return {}
     key = {task_id.lower(): task_id for task_id in asked}
     path = cache_path(git.git_dir, "reopened", use_cache)
-    data = read_cache(path, {"format": CACHE_FORMAT, "tip": tip, "folder": folder})
+    stamp = {"format": CACHE_FORMAT, "tip": tip, "folder": folder, "shape": history_shape(git.git_dir) if path else ""}
+    data = read_cache(path, stamp)
     known: dict[str, dict[str, bool]] = {}  # task (lower case) -> proof commit -> superseded
     if data is not None and isinstance(data.get("tasks"), dict):
         known = {str(t): {str(c): bool(v) for c, v in answers.items()} for t, answers in data["tasks"].items()
@@ -41,7 +44,7 @@ def superseded(git: Git, tip: str | None, folder: str, asked: dict[str, list[Evi
     missing = {lower: commits for lower, commits in missing.items() if commits or lower not in known}
     if missing:
         known.update(_answer(git, tip, folder, missing, known))
-        write_cache(path, {"format": CACHE_FORMAT, "tip": tip, "folder": folder}, {"tasks": known})
+        write_cache(path, stamp, {"tasks": known})
     return {task_id: {c for c, old in known.get(lower, {}).items() if old} for lower, task_id in key.items()}
 
 

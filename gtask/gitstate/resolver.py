@@ -54,8 +54,9 @@ def gather(store: Store, git: Git | None, tasks: dict[str, Task] | Callable[[], 
            gates: bool = True, head: str | None = None) -> Evidence:
     """Read every piece of evidence about these tasks that git has (nothing without git).
 
-    `tasks` may be a function that reads them: they are needed only for a handoff on a lease ref and for
-    milestone gates, so a warm listing of a store with other branches does not read 100,000 tasks for that.
+    `tasks` are the versions being planned against (the work tree's, or the integration branch's for `view`).
+    They may be a function that reads the work tree's: they are needed only for a handoff on a lease ref and
+    for milestone gates, so a warm listing of a store with other branches does not read 100,000 tasks for that.
     `head` is HEAD's commit when the caller has read it already (one `rev-parse` per command).
     """
     if git is None or store.is_plain_folder or store.tasks_dir.is_symlink():
@@ -72,7 +73,7 @@ def gather(store: Store, git: Git | None, tasks: dict[str, Task] | Callable[[], 
     read = _Tasks(tasks)
     for key, versions in view.versions.items():
         for version in versions:
-            if _takes(store, git, view, version, now):
+            if _takes(store, git, view, version, now, read):
                 evidence.taken.setdefault(key, version)
             held = _handoff(store, git, head, version, read, view)
             if held:
@@ -96,6 +97,16 @@ class _Tasks:
             self._tasks = self._tasks()
         return self._tasks
 
+    def planned(self, store: Store, task_id: str) -> Task | None:
+        """The version of one task being planned against: the given tasks' (for `view`, the integration
+        branch's); when they are still a function (the work tree's, unread), its own file alone."""
+        if not callable(self._tasks):
+            return self.get(task_id)
+        try:
+            return store.get(task_id)
+        except GtaskError:
+            return None  # not here, or broken
+
     def get(self, task_id: str) -> Task | None:
         if self._by_lower is None:
             self._by_lower = {known.lower(): known for known in self.all}
@@ -103,8 +114,12 @@ class _Tasks:
         return self.all[found] if found is not None else None
 
 
-def _takes(store: Store, git: Git, view: BranchView, version: RefVersion, now: datetime) -> bool:
-    """A live claim, a completion on another branch, or a tombstone that still holds (not voided by a reopening)."""
+def _takes(store: Store, git: Git, view: BranchView, version: RefVersion, now: datetime, tasks: _Tasks) -> bool:
+    """A live claim, a completion on another branch, or a tombstone that still holds (not voided by a reopening).
+
+    A tombstone is judged with the version of its task being planned against (`tasks`): the integration
+    branch's for `view`, the work tree's for `list`.
+    """
     from gtask.gitstate.tombstones import tombstone_is_void
 
     if version.live_claim(now):
@@ -113,7 +128,8 @@ def _takes(store: Store, git: Git, view: BranchView, version: RefVersion, now: d
         return False
     if not version.ref.startswith("done@"):
         return True
-    return not tombstone_is_void(store, git, version.task_id, version.commit, view)
+    return not tombstone_is_void(store, git, version.task_id, version.commit, view,
+                                 planned=lambda task_id: tasks.planned(store, task_id))
 
 
 def _handoff(store: Store, git: Git, head: str | None, version: RefVersion, tasks: _Tasks,
@@ -200,14 +216,22 @@ def graph_inputs(store: Store, tasks: dict[str, Task],
 
 
 def can_add_evidence(store: Store) -> bool:
-    """Whether git could change any state: another branch or lease ref exists, or milestones are configured.
+    """Whether git could change any state: another branch or lease ref exists, or the integration branch's
+    config orders milestones (a gate may hold a task back; never the work tree's config, design §2).
 
-    Read from git's own files (no git process), so a one-branch repository's `show` needs no git at all.
+    Read from git's own files and a record kept by the integration branch's commit (no git process when
+    warm), so a one-branch repository's `show` needs no git at all.
     """
     from gtask.gitio import gitfiles
 
     git_dir = None if store.is_plain_folder else gitfiles.find_git_dir(store.tasks_dir)
-    return git_dir is not None and (bool(store.config.milestones) or gitfiles.has_other_refs(git_dir))
+    if git_dir is None:
+        return False
+    if gitfiles.has_other_refs(git_dir):
+        return True
+    from gtask.gitstate.holds import may_hold
+
+    return may_hold(store)
 
 
 def repository(store: Store) -> Git | None:

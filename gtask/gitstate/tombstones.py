@@ -7,7 +7,9 @@ takes nothing: it is ignored with a notice, and a claim's push removes it.
 
 from __future__ import annotations
 
-from gtask.core.model import parse_time
+from collections.abc import Callable
+
+from gtask.core.model import Task, parse_time
 from gtask.errors import GtaskError
 from gtask.gitio.git import Git
 from gtask.gitstate import branches, evidence
@@ -15,13 +17,16 @@ from gtask.gitstate.branches import BranchView
 from gtask.store.store import Store
 
 
-def tombstone_is_void(store: Store, git: Git, task_id: str, tombstone: str, view: BranchView | None = None) -> bool:
+def tombstone_is_void(store: Store, git: Git, task_id: str, tombstone: str, view: BranchView | None = None,
+                      planned: Callable[[str], Task | None] | None = None) -> bool:
     """A completion that no longer holds: it landed, and the task was reopened on the integration branch since.
 
     Landed means the tombstone's commit is on the integration branch, or a commit
     there closes the task no earlier than the tombstone was made (squash and
     rebase merges copy the commit). A completion still waiting on a branch never is void; anything that is
     not a completion at all (see is_completion) is void from the start, with a notice.
+    `planned` reads the version of the task being planned against (the integration branch's for `view`);
+    without it, the work tree's file.
     """
     view = view or branches.scan(store, git)
     if not is_completion(view, task_id, tombstone):
@@ -30,11 +35,10 @@ def tombstone_is_void(store: Store, git: Git, task_id: str, tombstone: str, view
         return True
     if view.integration_commit is None:
         return False
-    try:
-        here = store.get(task_id)
-    except GtaskError:
+    here = planned(task_id) if planned is not None else _in_work_tree(store, task_id)
+    if here is None:
         return False
-    integration = branches.integration_versions(store, git, view, [here]).get(task_id)
+    integration = branches.integration_versions(store, git, view, [here]).get(here.id)
     if integration is None or integration.is_finished:
         return False
     if git.is_ancestor(tombstone, view.integration_commit):
@@ -43,6 +47,13 @@ def tombstone_is_void(store: Store, git: Git, task_id: str, tombstone: str, view
     proofs = evidence.scan(git, view.integration_commit, store.project, store.use_cache,
                            known=store.ids()).of(store.project, task_id)
     return made is not None and any(parse_time(p.date) > made for p in proofs)  # same second: not proven
+
+
+def _in_work_tree(store: Store, task_id: str) -> Task | None:
+    try:
+        return store.get(task_id)
+    except GtaskError:
+        return None
 
 
 def is_completion(view: BranchView, task_id: str, tombstone: str) -> bool:

@@ -24,9 +24,10 @@ def check_store(store: Store) -> list[Problem]:
     return list(loaded.problems) + graph_problems(graph, files, {store.project: set(store.config.lanes)}, store.project)
 
 
-def check_files(paths: list[Path]) -> tuple[list[Problem], int]:
+def check_files(paths: list[Path], use_cache: bool = True) -> tuple[list[Problem], int]:
     """Only these files (for pre-commit): each parses and validates, its local dependencies exist, its lane is
-    configured. Cycles need the whole graph: `check` without --files finds them. Returns problems and files checked."""
+    configured. Cycles need the whole graph: `check` without --files finds them. Returns problems and files checked.
+    With `use_cache` False (--no-cache), no cache is read or written."""
     found: list[Problem] = []
     stores: dict[Path, Store] = {}
     checked = 0
@@ -35,7 +36,7 @@ def check_files(paths: list[Path]) -> tuple[list[Problem], int]:
             continue  # deleted in this change: nothing to validate
         try:
             folder = path.resolve().parent
-            store = stores.get(folder) or stores.setdefault(folder, Store.open(folder))
+            store = stores.get(folder) or stores.setdefault(folder, Store.open(folder, use_cache=use_cache))
             if path.name == "config.yaml":
                 _ = store.config  # reading it validates it
             elif path.suffix != ".md" or path.name.startswith("."):

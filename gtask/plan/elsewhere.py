@@ -13,8 +13,9 @@ change a state: when the repository has no lease refs or tombstones and every
 other branch is the current one (unless it counts) or points at the integration
 commit, which git's own files tell without a
 process. Otherwise the result is remembered in the git directory, keyed by
-every ref and the tasks it was gathered for, until the first live lease in it
-passes: a warm `view` starts no git process.
+every ref, the history's shape (gitfiles.history_shape: fork points and
+replaced commits) and the tasks it was gathered for, until the first live
+lease in it passes: a warm `view` starts no git process.
 """
 
 from __future__ import annotations
@@ -56,8 +57,8 @@ def gather(folder: Path, tasks: list[Task], integration: str | None, use_cache: 
     refs = refs_of(git_dir)
     if refs is not None and not _could_take(git_dir, refs, integration, checked_out):
         return Elsewhere()  # nothing but this branch and the integration branch: the resolver would find nothing
-    digest = hashlib.sha1(repr((sorted((refs or {}).items()), _head(git_dir), _tasks_key(tasks),
-                                checked_out)).encode())
+    digest = hashlib.sha1(repr((sorted((refs or {}).items()), _head(git_dir), _tasks_key(tasks), checked_out,
+                                gitfiles.history_shape(git_dir))).encode())  # fork points, replaced commits
     key = hashlib.sha1(str(folder.resolve()).encode()).hexdigest()[:16]
     path = cache_path(git_dir, f"elsewhere-{key}", use_cache) if refs is not None else None
     stamp = {"format": CACHE_FORMAT, "version": __version__, "key": digest.hexdigest()}

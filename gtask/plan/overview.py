@@ -63,9 +63,10 @@ def ages(workspace: Workspace) -> dict[Node, float]:
         top, git_dir = gitfiles.find_top(repo.path), gitfiles.find_git_dir(repo.path)
         cached = None
         if top is not None and git_dir is not None and tasks_dir.is_dir() and not tasks_dir.is_symlink():
-            cached = first_added_cached(git_dir, tasks_dir.resolve().relative_to(top.resolve()).as_posix())
+            cached = first_added_cached(git_dir, tasks_dir.resolve().relative_to(top.resolve()).as_posix(),
+                                        workspace.use_cache)
         if cached is None:  # not remembered for this HEAD: ask git once (and remember)
-            added.update(_repo_added(repo.path))
+            added.update(_repo_added(repo.path, workspace.use_cache))
             continue
         added.update({(repo.project, name[:-3]): stamp for name, stamp in cached.items() if name.endswith(".md")})
     return added

@@ -111,7 +111,7 @@ class Plan:
         lanes = {cast(str, repo.project): frozenset(repo.agent_lanes) for repo in readable}
         added: dict[Node, float] = {}
         for repo in readable:  # age counts as in one repository: when each task file was first committed
-            added.update(_repo_added(repo.path))
+            added.update(_repo_added(repo.path, workspace.use_cache))
         return cls(workspace.graph(added), workspace.problems + workspace.repo_errors(),  # the resolver's evidence
                    None, agent_lanes=lanes)
 
@@ -214,13 +214,13 @@ def fleet_of(plan: Plan) -> set[str]:
     return {v.task.claimed_by for vs in versions for v in vs if v.task and v.task.claimed_by and v.live_claim(now)}
 
 
-def _repo_added(path: Path) -> dict[Node, float]:
+def _repo_added(path: Path, use_cache: bool = True) -> dict[Node, float]:
     """The first-commit times of one workspace repository's task files (none when it cannot be read)."""
     from gtask.errors import GtaskError
     from gtask.gitstate.resolver import repository
 
     try:
-        store = Store.open(path)
+        store = Store.open(path, use_cache=use_cache)
         cached = _remembered_added(store)
         if cached is not None:  # a warm workspace view starts no git process for ages
             return cached

@@ -4,7 +4,8 @@
 A warm `ready` or `next` then builds no graph: the ranking is read back and only
 the filters run; a warm `list` reads the states back. Both are functions of the task files (named by the parse cache's
 generation: the same files with the same stat keys), the evidence git adds (a
-digest of it), HEAD (tasks' ages are first-commit times) and the clock, which
+digest of it), HEAD and the shape of the history under it (tasks' ages are first-commit times: a deeper shallow
+clone, grafts or replace refs change them) and the clock, which
 only matters at the moment a lease runs out: a record is used only between the
 time it was made and the earliest lease that had not run out then.
 
@@ -20,7 +21,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from gtask.core.model import Task, now_utc, parse_time
-from gtask.gitio.gitfiles import find_git_dir, read_ref
+from gtask.gitio.gitfiles import find_git_dir, history_shape, read_ref
 from gtask.store.cache import CachedTask, cache_file, read_cache, write_cache
 from gtask.version import __version__
 
@@ -109,7 +110,8 @@ class RankingKey:
             facts = [sorted(evidence.taken), sorted(evidence.handoffs.items()), sorted(evidence.gates.items())]
             digest = hashlib.blake2b(json.dumps(facts).encode(), digest_size=12).hexdigest()
         return cls(path, {"format": FORMAT, "version": __version__, "project": store.project,
-                          "generation": generation, "evidence": digest, "head": read_ref(git_dir, "HEAD") or ""})
+                          "generation": generation, "evidence": digest, "head": read_ref(git_dir, "HEAD") or "",
+                          "shape": history_shape(git_dir) if kind == "ranking" else ""})  # states need no ages
 
     def _read(self, now: datetime) -> Any:
         """What was remembered, when it was made from these inputs and no lease has run out since."""

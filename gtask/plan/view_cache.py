@@ -9,15 +9,17 @@ file system's own files without a git process:
 - for every repository: its folder and git directory, HEAD, every ref under
   `refs/` (the integration branch's commit and the evidence of other branches,
   lease refs and tombstones), where its symbolic refs point (`origin/HEAD`),
-  whether it is shallow, the stat key of `.tasks/config.yaml` (the configured
+  the shape of its history (gitfiles.history_shape: the shallow boundary,
+  grafts, replace refs and the variables that switch them; they change what
+  HEAD's history holds), the stat key of `.tasks/config.yaml` (the configured
   integration branch and project) and the kind of `.tasks` in the work tree;
 - the clock: the answer holds only until the first live lease in it passes
   (on the integration branch or in the evidence elsewhere).
 
 Git objects never change, so what the integration commit holds (tasks,
 problems, gates) and what HEAD's history says (first-added times, for the
-ranking) are covered by the refs. Work-tree task files are not read by this
-view (as the per-repository evidence cache of `elsewhere`, it trusts refs for
+ranking) are covered by the refs and the history's shape. Work-tree task files
+are not read by this view (as the per-repository evidence cache of `elsewhere`, it trusts refs for
 a handoff's prerequisites). `--worktree` and `--html` are not remembered. A
 repository whose refs only git can read (reftable), or a config file
 edited in the last two seconds (a same-size edit in one clock tick keeps its
@@ -42,7 +44,7 @@ from gtask.version import __version__
 if TYPE_CHECKING:
     from gtask.plan.workspace import Workspace
 
-FORMAT = 1
+FORMAT = 2  # 2: the history's shape, not only whether the repository is shallow
 KEEP = 6  # answers kept per workspace (one per combination of options, the newest)
 RACY_SECONDS = 2.0  # a file changed this recently may change again without changing its stat key
 Chunk = tuple[bool, str]  # (to standard error, text) in the order printed
@@ -160,6 +162,6 @@ def _repo_state(path: Path) -> tuple[Any, ...] | None:
         tasks_kind: int | None = stat.S_IFMT(os.lstat(os.path.join(folder, ".tasks")).st_mode)
     except OSError:
         tasks_kind = None
-    shallow = os.path.exists(os.path.join(gitfiles.common_dir(git_dir), "shallow"))
-    return (folder, str(git_dir), head, sorted(refs.items()), sorted(symbolic.items()), shallow,
+    shape = gitfiles.history_shape(git_dir)  # under the same HEAD: another shallow boundary, grafts, replacements
+    return (folder, str(git_dir), head, sorted(refs.items()), sorted(symbolic.items()), shape,
             stat_key(config) if config is not None else None, tasks_kind)

@@ -91,15 +91,17 @@ def _read_worktree(repo: Repo, use_cache: bool) -> None:
     repo.tasks = list(loaded.tasks.values())
     repo.problems = loaded.problems
     from gtask.gitio.git import Git
+    from gtask.gitstate.holds import may_hold
 
-    git = Git.discover(repo.path) if any(m.after for m in store.config.milestones.values()) else None
+    git = Git.discover(repo.path) if may_hold(store) else None  # gates come from the integration branch (design §2)
     head = git.head_commit() if git else None
     if head:
         assert git is not None  # head came from it
         from gtask.gitstate.branches import integration_commit
-        from gtask.gitstate.holds import tasks_folder
+        from gtask.gitstate.holds import integration_milestones, tasks_folder
 
-        repo.held = _held(repo.tasks, store.config.milestones, git, head, integration_commit(store, git),
+        integration = integration_commit(store, git)
+        repo.held = _held(repo.tasks, integration_milestones(store, git, integration), git, head, integration,
                           tasks_folder(store, git))
 
 
@@ -120,7 +122,7 @@ def _read_integration(repo: Repo, use_cache: bool) -> None:
     key = sha1(str(repo.path.resolve()).encode()).hexdigest()[:16]  # one cache per repository folder
     path = cache_path(git_dir, f"integration-{key}", use_cache)
     stamp = {"format": CACHE_FORMAT, "version": __version__, "branch": repo.branch, "commit": repo.commit,
-             "folder": repo.path.name}
+             "folder": repo.path.name, "shape": gitfiles.history_shape(git_dir)}  # replace refs change a commit
     if _read_cache(repo, read_cache(path, stamp)):
         return
     _read_objects(repo)
@@ -260,6 +262,7 @@ def _cached_task(row: list[Any]) -> Task:
 @dataclass
 class Workspace:
     repos: list[Repo]
+    use_cache: bool = True  # False with --no-cache or GTASK_NO_CACHE: what is read for it later reads no cache either
 
     @property
     def tasks(self) -> list[Task]:
@@ -315,4 +318,4 @@ def load(paths: list[Path], worktree: bool = False, use_cache: bool = True,
                              f"{owners[repo.project].path} and {repo.path}; set 'project:' in one's .tasks/config.yaml")
         if repo.error is None:
             owners[repo.project] = repo
-    return Workspace(repos)
+    return Workspace(repos, use_cache)

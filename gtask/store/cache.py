@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from gtask.core.model import Task
 from gtask.errors import Problem
-from gtask.gitio.gitfiles import find_git_dir, read_ref
+from gtask.gitio.gitfiles import find_git_dir, history_shape, read_ref
 
 if TYPE_CHECKING:
     from gtask.gitio.git import Git
@@ -337,19 +337,33 @@ class DependentsIndex:
             return None
 
 
+ADDED_FORMAT = 2  # 2: keyed by the history's shape too (shallow boundary, grafts, replace refs)
+
+
+def _added_stamp(git_dir: Path, folder: str) -> dict[str, Any]:
+    """What remembered first-added times hold for besides HEAD: a new shape means a new history under HEAD."""
+    return {"format": ADDED_FORMAT, "folder": folder, "shape": history_shape(git_dir)}
+
+
 def first_added_cached(git_dir: Path, folder: str, use_cache: bool = True) -> dict[str, float] | None:
-    """The remembered first-added times when HEAD has not moved (read from git's files: no git process)."""
+    """The remembered first-added times when HEAD and the history's shape have not changed (read from git's files:
+    no git process)."""
+    path = cache_path(git_dir, "first-added", use_cache)
+    if path is None:
+        return None
     head = read_ref(git_dir, "HEAD")
-    data = read_cache(cache_path(git_dir, "first-added", use_cache), {"format": 1, "folder": folder})
+    data = read_cache(path, _added_stamp(git_dir, folder))
     added = data.get("added") if data and head and data.get("head") == head else None
     return added if isinstance(added, dict) else None
 
 
 def first_added(git: Git, folder: str, use_cache: bool = True) -> dict[str, float]:
-    """`git.first_added(folder)` remembered by HEAD: a warm run reads no history, a moved HEAD only the new part."""
+    """`git.first_added(folder)` remembered by HEAD and the history's shape: a warm run reads no history, a HEAD
+    moved forward only the new part. Exact: the walk follows every parent of a merge (git.first_added), so the
+    commits that add a file, seen from a descendant of OLD, are those seen from OLD and those of `OLD..NEW`."""
     head = read_ref(git.git_dir, "HEAD")
     path = cache_path(git.git_dir, "first-added", use_cache) if head else None
-    stamp = {"format": 1, "folder": folder}
+    stamp = _added_stamp(git.git_dir, folder) if path is not None else {}
     data = read_cache(path, stamp)
     old = data.get("head") if data else None
     added = data.get("added") if data else None
@@ -358,7 +372,7 @@ def first_added(git: Git, folder: str, use_cache: bool = True) -> dict[str, floa
     if isinstance(old, str) and isinstance(added, dict) and git.is_ancestor(old, cast(str, head)):
         for name, when in git.first_added(folder, f"{old}..{head}").items():
             added[name] = min(when, added.get(name, when))  # a re-added file keeps its first time
-    else:  # first run, or HEAD moved to a commit that does not contain the old one (reset, checkout)
+    else:  # first run, a new shape of history, or HEAD moved to a commit that does not contain the old one
         added = git.first_added(folder)
     if head:
         write_cache(path, stamp, {"head": head, "added": added})
