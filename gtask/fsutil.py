@@ -84,7 +84,11 @@ def replace_checked(path: Path, text: str | bytes, expected: bytes | None) -> bo
     _announce(path, raw)
     temp = write_temp(path, raw)
     _checkpoint("temp-written")
-    lease = _read_lease(path) if expected is not None else None
+    try:
+        lease = _read_lease(path) if expected is not None else None
+    except Conflict:
+        os.unlink(temp)
+        raise
     try:
         os.chmod(temp, (path.stat().st_mode & 0o7777) if expected is not None and path.exists() else 0o644)
         if read_or_none(path) != expected:
@@ -154,8 +158,9 @@ class _Lease:
 def _read_lease(path: Path) -> _Lease | None:
     """A read lease on `path`, waiting up to LEASE_WAIT_SECONDS while another process has it open for writing.
 
-    None where there can be none (not Linux, not the main thread, a file system or owner that refuses leases,
-    a writer that keeps the file open): the write then relies on the check of the displaced bytes alone.
+    None where there can be none (not Linux, not the main thread, a file system or owner that refuses leases):
+    the write then relies on the check of the displaced bytes alone. A writer that keeps the file open past the
+    wait is a Conflict: what it writes later would go to the file a swap displaced, and be lost.
     """
     import signal  # writers only
     import threading
@@ -182,6 +187,9 @@ def _read_lease(path: Path) -> _Lease | None:
             if exc.errno != errno.EAGAIN or time.monotonic() > deadline:
                 os.close(fd)
                 signal.signal(signal.SIGIO, handler)
+                if exc.errno == errno.EAGAIN:
+                    raise Conflict("the file is open for writing in another process; nothing was written: try "
+                                   "again when it has closed the file", path=str(path)) from None
                 return None
             time.sleep(0.001)  # a writer has it open (an append in flight): let it finish
 

@@ -187,8 +187,29 @@ def history_shape(git_dir: Path) -> str:
             parts.append(b"unreadable")
     parts += [line.encode() for line in packed]
     parts += [os.environ.get(name, "").encode() for name in _SHAPE_ENV]
+    parts += [_replace_settings(path) for path in (shared / "config", *_global_configs())]
     if not any(parts):
         return ""
     import hashlib
 
     return hashlib.sha1(b"\0".join(parts)).hexdigest()[:16]
+
+
+def _global_configs() -> list[Path]:
+    """The user's and the system's git configuration files (where `core.useReplaceRefs` may be set too)."""
+    home = os.environ.get("HOME", "")
+    xdg = os.environ.get("XDG_CONFIG_HOME") or os.path.join(home, ".config")
+    return [Path(os.environ.get("GIT_CONFIG_GLOBAL") or os.path.join(home, ".gitconfig")),
+            Path(xdg) / "git" / "config", Path(os.environ.get("GIT_CONFIG_SYSTEM") or "/etc/gitconfig")]
+
+
+def _replace_settings(path: Path) -> bytes:
+    """The lines of a git configuration file that could switch replace refs or grafts (`useReplaceRefs`,
+    `replaceRefBase`) or bring in another file (`include`); the rest of it (user.name, remotes) does not change
+    history and does not invalidate what was read from it."""
+    try:
+        text = path.read_bytes().lower()
+    except OSError:
+        return b""
+    return b"\n".join(line.strip() for line in text.splitlines() if b"replace" in line or b"graft" in line
+                      or b"include" in line or b"path" in line)

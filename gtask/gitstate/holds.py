@@ -96,7 +96,8 @@ def may_hold(store: Store) -> bool:
     if known and commit is None:
         return False  # no integration branch (yet): no config there, no gate
     path = cache_path(git_dir, "integration-gates", store.use_cache) if known else None
-    stamp = {"format": ORDERED_FORMAT, "commit": commit, "folder": folder}
+    shape = gitfiles.history_shape(git_dir) if path is not None else ""  # a replace ref can swap the config
+    stamp = {"format": ORDERED_FORMAT, "commit": commit, "folder": folder, "shape": shape}
     record = read_cache(path, stamp)
     if record is not None and isinstance(record.get("ordered"), bool):
         return bool(record["ordered"])

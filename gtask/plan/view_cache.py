@@ -114,6 +114,8 @@ def until_of(workspace: Workspace, since: float) -> float | None:
     (when reading began: a lease that passed while it was read makes the answer good for no time at all)."""
     from gtask.core.model import parse_time
 
+    if any(repo.signed_gates for repo in workspace.repos):
+        return since  # signatures are judged by git's configuration and keys outside the repositories
     ends = [repo.elsewhere.until for repo in workspace.repos if repo.elsewhere.until is not None]
     for task in workspace.tasks:
         if task.lease_until:

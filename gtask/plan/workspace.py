@@ -55,6 +55,9 @@ class Repo:
     error: str | None = None  # the repository could not be read at all
     agent_lanes: tuple[str, ...] = DEFAULT_AGENT_LANES
     held: dict[str, list[str]] = field(default_factory=dict)  # task ID -> gates that hold it back
+    # gate results were checked by `git verify-commit`, whose answer depends on git's configuration and files
+    # outside the repository (revoked keys): such a read is not remembered
+    signed_gates: bool = False
     elsewhere: Elsewhere = field(default_factory=Elsewhere)  # taken on other refs, pushed handoffs (the resolver's)
 
     def to_json(self) -> dict[str, Any]:
@@ -126,6 +129,8 @@ def _read_integration(repo: Repo, use_cache: bool) -> None:
     if _read_cache(repo, read_cache(path, stamp)):
         return
     _read_objects(repo)
+    if repo.signed_gates:
+        return
     write_cache(path, stamp, {
         "project": repo.project, "agent_lanes": list(repo.agent_lanes), "held": repo.held,
         "tasks": [[*(getattr(t, f) for f in _TASK_FIELDS), [t.lines.get(k) for k in KEPT_LINES]] for t in repo.tasks],
@@ -193,6 +198,7 @@ def _read_objects(repo: Repo) -> None:
             repo.tasks.append(task)
     if any(m.after for m in config.milestones.values()):
         repo.held = _held(repo.tasks, config.milestones, git, repo.commit, repo.commit, tasks_folder)
+        repo.signed_gates = config.gate_signers is not None
 
 
 def _held(tasks: list[Task], milestones: dict[str, Milestone], git: Git, commit: str, integration: str | None,
