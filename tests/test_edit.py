@@ -77,7 +77,7 @@ def test_edit_can_fix_a_broken_file(cli: Cli, repo: Path, tmp_path: Path, monkey
 @pytest.mark.parametrize(("change", "key"), [
     ({"status": "done"}, "status"), ({"status": "proposed"}, "status"), ({"lane": "decision"}, "lane"),
     ({"claimed_by": "bot", "lease_until": "2999-01-01T00:00:00Z"}, "claimed_by"),
-    ({"closed_by": "abc"}, "closed_by"),
+    ({"closed_by": "abc"}, "closed_by"), ({"milestone": "later"}, "milestone"),
 ])
 def test_an_agents_edit_may_not_change_what_only_the_protocol_or_a_person_changes(
         cli: Cli, repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, change: dict[str, str],

@@ -226,7 +226,7 @@ def test_a_lone_surrogate_from_mcp_json_is_refused(repo: Path) -> None:
 
 
 @pytest.mark.parametrize("assignment", ["status=todo", "status=done", "lane=agent", "claimed_by=bot",
-                                        "closed_by=abc", "attempts=[]"])
+                                        "closed_by=abc", "attempts=[]", "milestone=later"])
 def test_an_agent_cannot_approve_or_move_a_task_with_set(cli: Cli, laned: Path, assignment: str,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     path = laned / ".tasks" / "prop.md"

@@ -185,3 +185,10 @@ def test_claim_still_judges_a_tombstone_by_the_integration_branch(reopened: Path
     done = subprocess.run([sys.executable, "-m", "gtask", "claim", "x", "--push", "--agent", "bob"], cwd=reopened,
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+def test_the_workspace_view_names_the_gate_a_task_waits_on(cli: Cli, repo: Path) -> None:
+    """A task held only by a gate said "waits on" and nothing more in `view --all`."""
+    file_held_task(cli, repo, GATED)
+    line = next(line for line in gt(repo.parent, "view", repo.name, "--all").splitlines() if " held " in line)
+    assert line.rstrip().endswith("waits on gate:m1")

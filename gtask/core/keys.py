@@ -64,5 +64,6 @@ TIME_KEYS = frozenset(key.name for key in KEYS if key.kind == "time")
 CLAIM_KEYS = ("claimed_by", "claimed_at", "lease_until", "claim_branch")
 WRITTEN_BY_GTASK = tuple(key.name for key in KEYS if key.written_by == "gtask")
 STATUS_BOUND = tuple(key.name for key in KEYS if key.merge in ("with_status", "latest_same_claimer", "earliest"))
-# what an agent may not change by `set` or `edit`: the protocol steps and a person decide these
-NOT_FOR_AGENTS = frozenset(("status", "lane", *WRITTEN_BY_GTASK))
+# what an agent may not change by `set` or `edit`: the protocol steps and a person decide these (a milestone
+# too: moving a task out of one that a gate holds back would pass the gate)
+NOT_FOR_AGENTS = frozenset(("status", "lane", "milestone", *WRITTEN_BY_GTASK))

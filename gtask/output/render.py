@@ -360,8 +360,8 @@ def overview(result: Overview) -> None:
                 if task.claimed_by and state in ("claimed", "stale"):
                     extra = f"  [{safe(task.claimed_by)} until {safe(task.lease_until)}]"
                 elif state == "waiting":
-                    waits = [graph.label(d, node[0]) for d in graph.unfinished_deps(node)]
-                    extra = f"  waits on {safe(', '.join(waits))}"
+                    waits = [graph.label(d, node[0]) for d in graph.unfinished_deps(node)] + graph.held.get(node, [])
+                    extra = f"  waits on {safe(', '.join(waits))}" if waits else ""
                 out(f"  {state_cell(state, 10)} {safe(task.id):<28} P{task.priority}  {safe(task.title)}{extra}")
         for problem in repo.problems:
             if problem.is_error:

@@ -266,7 +266,7 @@ def set_task(store: Store, task_id: str, assignments: list[str], commit: bool = 
         keys = sorted({a.split("=", 1)[0].rstrip("+-").strip() for a in assignments} & NOT_FOR_AGENTS)
         if keys:
             raise Conflict(f"an agent may not set {', '.join(keys)} on {task_id}: claim, done, release and handoff "
-                           "change these, a person approves and moves lanes; nothing was changed")
+                           "change these, a person approves and moves lanes and milestones; nothing was changed")
     if not commit:
         return store.set_fields(task_id, assignments)
     session = Session.open(store, agent)
