@@ -173,19 +173,8 @@ def history_shape(git_dir: Path) -> str:
             parts.append(b"")
         except OSError:
             parts.append(b"unreadable")
-    replace = shared / "refs" / "replace"
-    loose = sorted(p for p in replace.rglob("*") if p.is_file()) if replace.is_dir() else []
-    try:
-        text = (shared / "packed-refs").read_text()
-    except OSError:
-        text = ""
-    packed = [line for line in text.splitlines() if " refs/replace/" in line] if " refs/replace/" in text else []
-    for ref in loose:
-        try:
-            parts.append(ref.name.encode() + ref.read_bytes())
-        except OSError:
-            parts.append(b"unreadable")
-    parts += [line.encode() for line in packed]
+    replaced = refs_of(git_dir, ("refs/replace/",))
+    parts += [b"unreadable"] if replaced is None else [f"{ref} {sha}".encode() for ref, sha in sorted(replaced.items())]
     parts += [os.environ.get(name, "").encode() for name in _SHAPE_ENV]
     parts += [_replace_settings(path) for path in (shared / "config", *_global_configs())]
     if not any(parts):
@@ -213,3 +202,55 @@ def _replace_settings(path: Path) -> bytes:
         return b""
     return b"\n".join(line.strip() for line in text.splitlines() if b"replace" in line or b"graft" in line
                       or b"include" in line or b"path" in line)
+
+
+_OTHER_REFS = ("refs/heads/", "refs/remotes/", "refs/gtask/")
+
+
+def refs_of(git_dir: Path, prefixes: tuple[str, ...] = _OTHER_REFS,
+            symbolic: dict[str, str] | None = None) -> dict[str, str] | None:
+    """Every branch, remote-tracking ref and gtask ref (or every ref under `prefixes`) with its commit, from git's
+    files; None when unreadable. Symbolic refs (`origin/HEAD`) go into `symbolic` when given."""
+    shared = common_dir(git_dir)
+    if (shared / "reftable").exists():
+        return None  # a ref format this reader does not parse
+    found: dict[str, str] = {}
+    try:
+        lines = (shared / "packed-refs").read_text().splitlines()
+    except FileNotFoundError:
+        lines = []
+    except OSError:
+        return None
+    for line in lines:
+        sha, _, ref = line.partition(" ")
+        if ref.startswith(prefixes) and not line.startswith(("#", "^")):
+            found[ref] = sha
+    for prefix in prefixes:
+        if not _loose(os.path.join(shared, prefix), prefix, found, symbolic):
+            return None
+    return found
+
+
+def _loose(folder: str, prefix: str, found: dict[str, str], symbolic: dict[str, str] | None = None) -> bool:
+    """Add the loose refs under `folder` (named `prefix`...); False when one cannot be read."""
+    try:
+        entries = list(os.scandir(folder))
+    except (FileNotFoundError, NotADirectoryError):
+        return True
+    except OSError:
+        return False
+    for entry in entries:
+        if entry.is_dir(follow_symlinks=False):
+            if not _loose(entry.path, f"{prefix}{entry.name}/", found, symbolic):
+                return False
+        elif not entry.name.endswith(".lock"):
+            try:
+                with open(entry.path, encoding="utf-8", errors="replace") as handle:
+                    text = handle.read().strip()
+            except OSError:
+                return False
+            if not text.startswith("ref:"):  # a symbolic ref (origin/HEAD) names a ref listed itself
+                found[f"{prefix}{entry.name}"] = text
+            elif symbolic is not None:
+                symbolic[f"{prefix}{entry.name}"] = text
+    return True

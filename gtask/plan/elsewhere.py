@@ -21,7 +21,6 @@ lease in it passes: a warm `view` starts no git process.
 from __future__ import annotations
 
 import hashlib
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,7 +32,6 @@ from gtask.store.cache import cache_path, read_cache, write_cache
 from gtask.version import __version__
 
 CACHE_FORMAT = 1
-_PREFIXES = ("refs/heads/", "refs/remotes/", "refs/gtask/")
 
 
 @dataclass
@@ -54,7 +52,7 @@ def gather(folder: Path, tasks: list[Task], integration: str | None, use_cache: 
     git_dir = gitfiles.find_git_dir(folder)
     if git_dir is None:
         return Elsewhere()
-    refs = refs_of(git_dir)
+    refs = gitfiles.refs_of(git_dir)
     if refs is not None and not _could_take(git_dir, refs, integration, checked_out):
         return Elsewhere()  # nothing but this branch and the integration branch: the resolver would find nothing
     digest = hashlib.sha1(repr((sorted((refs or {}).items()), _head(git_dir), _tasks_key(tasks), checked_out,
@@ -135,52 +133,3 @@ def _could_take(git_dir: Path, refs: dict[str, str], integration: str | None, ch
     head = _head(git_dir)
     current = head[len("ref: "):] if head.startswith("ref: ") and not checked_out else None
     return any(ref.startswith("refs/gtask/") or (ref != current and sha != integration) for ref, sha in refs.items())
-
-
-def refs_of(git_dir: Path, prefixes: tuple[str, ...] = _PREFIXES,
-            symbolic: dict[str, str] | None = None) -> dict[str, str] | None:
-    """Every branch, remote-tracking ref and gtask ref (or every ref under `prefixes`) with its commit, from git's
-    files; None when unreadable. Symbolic refs (`origin/HEAD`) go into `symbolic` when given."""
-    shared = gitfiles.common_dir(git_dir)
-    if (shared / "reftable").exists():
-        return None  # a ref format this reader does not parse
-    found: dict[str, str] = {}
-    try:
-        lines = (shared / "packed-refs").read_text().splitlines()
-    except FileNotFoundError:
-        lines = []
-    except OSError:
-        return None
-    for line in lines:
-        sha, _, ref = line.partition(" ")
-        if ref.startswith(prefixes) and not line.startswith(("#", "^")):
-            found[ref] = sha
-    for prefix in prefixes:
-        if not _loose(os.path.join(shared, prefix), prefix, found, symbolic):
-            return None
-    return found
-
-
-def _loose(folder: str, prefix: str, found: dict[str, str], symbolic: dict[str, str] | None = None) -> bool:
-    """Add the loose refs under `folder` (named `prefix`...); False when one cannot be read."""
-    try:
-        entries = list(os.scandir(folder))
-    except (FileNotFoundError, NotADirectoryError):
-        return True
-    except OSError:
-        return False
-    for entry in entries:
-        if entry.is_dir(follow_symlinks=False):
-            if not _loose(entry.path, f"{prefix}{entry.name}/", found, symbolic):
-                return False
-        elif not entry.name.endswith(".lock"):
-            try:
-                with open(entry.path, encoding="utf-8", errors="replace") as handle:
-                    text = handle.read().strip()
-            except OSError:
-                return False
-            if not text.startswith("ref:"):  # a symbolic ref (origin/HEAD) names a ref listed itself
-                found[f"{prefix}{entry.name}"] = text
-            elif symbolic is not None:
-                symbolic[f"{prefix}{entry.name}"] = text
-    return True

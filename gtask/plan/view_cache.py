@@ -37,8 +37,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gtask.gitio import gitfiles
-from gtask.plan.elsewhere import refs_of
-from gtask.store.cache import cache_path, read_cache_text, stat_key
+from gtask.store.cache import RACY_SECONDS, cache_path, read_cache_text, stat_key
 from gtask.version import __version__
 
 if TYPE_CHECKING:
@@ -46,7 +45,6 @@ if TYPE_CHECKING:
 
 FORMAT = 2  # 2: the history's shape, not only whether the repository is shallow
 KEEP = 6  # answers kept per workspace (one per combination of options, the newest)
-RACY_SECONDS = 2.0  # a file changed this recently may change again without changing its stat key
 Chunk = tuple[bool, str]  # (to standard error, text) in the order printed
 
 
@@ -144,7 +142,7 @@ def _repo_state(path: Path) -> tuple[Any, ...] | None:
     if git_dir is None:
         return (folder, "no git")
     symbolic: dict[str, str] = {}  # `origin/HEAD` names the integration branch when none is configured
-    refs = refs_of(git_dir, ("refs/",), symbolic)
+    refs = gitfiles.refs_of(git_dir, ("refs/",), symbolic)
     if refs is None:
         return None
     try:

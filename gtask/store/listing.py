@@ -8,8 +8,7 @@ from bisect import bisect_left
 from pathlib import Path
 
 from gtask.errors import NotFound
-
-RACY_SECONDS = 2  # a folder changed this recently may change again within the same modification time
+from gtask.store.cache import RACY_SECONDS  # a folder changed this recently may change again unseen
 
 
 class Listing:
